@@ -1,0 +1,118 @@
+"""The configuration contract: every environment variable of DESIGN.md is read here.
+
+Values are validated once, with errors that name the variable and say what a good value looks
+like. A vendor is *configured* when its credentials are set; a vendor that is not configured is
+simply absent, never an error for the others. Secrets are never read into Dagster config:
+resources receive `dg.EnvVar` references (see `VendorEnv.env_var`), so the UI shows names only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dagster as dg
+
+from chat_assets.errors import ConfigError
+
+DEFAULT_DATA_DIR = "./data"
+DEFAULT_TIMEZONE = "America/Bogota"
+
+
+def _env(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def parse_timezone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name}={value!r} is not a known IANA time zone; use a name like 'America/Bogota' or 'UTC'."
+        ) from None
+    return value
+
+
+def parse_list(name: str, value: str) -> list[str]:
+    items = [item.strip() for item in value.split(",")]
+    items = [item for item in items if item]
+    if not items:
+        raise ConfigError(f"{name} is set but lists no account; give comma-separated ids, e.g. '573001112233'.")
+    if len(set(items)) != len(items):
+        raise ConfigError(f"{name} lists an account twice: {value!r}.")
+    return items
+
+
+def parse_url(name: str, value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}={value!r} is not an http(s) URL.")
+    return value.rstrip("/") if not value.endswith("/report/") else value
+
+
+@dataclass(frozen=True)
+class CoreSettings:
+    data_dir: str
+    timezone: str
+
+
+def core_settings(environ: Mapping[str, str] | None = None) -> CoreSettings:
+    environ = os.environ if environ is None else environ
+    data_dir = _env(environ, "CHAT_ASSETS_DATA_DIR") or DEFAULT_DATA_DIR
+    timezone = parse_timezone("CHAT_ASSETS_TIMEZONE", _env(environ, "CHAT_ASSETS_TIMEZONE") or DEFAULT_TIMEZONE)
+    return CoreSettings(data_dir=data_dir, timezone=timezone)
+
+
+@dataclass(frozen=True)
+class VendorEnv:
+    """Which variables a vendor reads, declared by the vendor's folder and read here.
+
+    `required` are the credentials whose presence makes the vendor configured; `secrets` are the
+    ones never to be shown; `lists` are comma-separated account lists; `urls` maps a base-URL
+    variable to its default (a format string over other variables, e.g. Wolkvox's server).
+    """
+
+    vendor: str
+    required: tuple[str, ...]
+    secrets: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    urls: Mapping[str, str] = field(default_factory=dict)
+    timezones: Mapping[str, str | None] = field(default_factory=dict)
+
+    def is_configured(self, environ: Mapping[str, str] | None = None) -> bool:
+        environ = os.environ if environ is None else environ
+        return all(_env(environ, name) for name in self.required)
+
+    def read(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Validated values of every variable (secrets included, for building clients only)."""
+        environ = os.environ if environ is None else environ
+        missing = [name for name in self.required if not _env(environ, name)]
+        if missing:
+            raise ConfigError(f"{self.vendor} is not configured: set {', '.join(missing)} (see .env.example).")
+        values: dict[str, str] = {name: _env(environ, name) or "" for name in self.required}
+        for name in self.lists:
+            raw = _env(environ, name)
+            if raw is None:
+                raise ConfigError(f"{self.vendor}: {name} must list at least one account.")
+            values[name] = ",".join(parse_list(name, raw))
+        for name, default in self.urls.items():
+            raw = _env(environ, name)
+            values[name] = parse_url(name, raw if raw else default.format(**values))
+        core = core_settings(environ)
+        for name, fallback in self.timezones.items():
+            raw = _env(environ, name)
+            values[name] = parse_timezone(name, raw) if raw else (fallback or core.timezone)
+        return values
+
+    def env_var(self, name: str) -> dg.EnvVar:
+        """A reference Dagster resolves at run time, so the UI shows the name, not the value."""
+        return dg.EnvVar(name)
+
+
+def split_accounts(value: str) -> list[str]:
+    return [item for item in (part.strip() for part in value.split(",")) if item]

@@ -1,0 +1,1 @@
+"""Jelou: paginated message history per bot, no conversation ids (we sessionize)."""

@@ -1,0 +1,1 @@
+"""Contacto Multichat: daily zipped CSV reports (`conversaciones`, `captura_datos`) per line number."""

@@ -1,0 +1,139 @@
+"""The canonical tables of DESIGN.md as Arrow schemas, and the validator that guards them.
+
+Every warehouse write goes through `conform`, so a table on disk always has exactly these
+columns, in this order, with these types; a mismatch names the offending column. Vocabularies
+(sender roles, content types) live here too, so normalizers and checks share one definition.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from chat_assets.errors import SchemaError
+
+PROVIDERS = ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
+SENDER_ROLES = ("customer", "bot", "agent", "system")
+CONTENT_TYPES = (
+    "text", "image", "file", "audio", "video", "location", "cards", "list", "html",
+    "sticker", "contact", "buttons", "checkout", "push_permission", "template", "other",
+)
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+MESSAGES = pa.schema(
+    [
+        pa.field("provider", pa.string(), nullable=False),
+        pa.field("account", pa.string(), nullable=False),
+        pa.field("conversation_id", pa.string(), nullable=False),
+        pa.field("message_id", pa.string(), nullable=False),
+        pa.field("seq", pa.int32(), nullable=False),
+        pa.field("sent_at", UTC_TS),
+        pa.field("sender_role", pa.string(), nullable=False),
+        pa.field("sender_id", pa.string()),
+        pa.field("sender_name", pa.string()),
+        pa.field("customer_id", pa.string()),
+        pa.field("customer_name", pa.string()),
+        pa.field("agent_name", pa.string()),
+        pa.field("channel", pa.string()),
+        pa.field("content_type", pa.string(), nullable=False),
+        pa.field("text", pa.string()),
+        pa.field("is_fallback", pa.bool_(), nullable=False),
+        pa.field("provider_sentiment", pa.string()),
+        pa.field("sentiment", pa.float32()),
+        pa.field("raw_ref", pa.string(), nullable=False),
+    ]
+)
+
+CONVERSATIONS = pa.schema(
+    [
+        pa.field("provider", pa.string(), nullable=False),
+        pa.field("account", pa.string(), nullable=False),
+        pa.field("conversation_id", pa.string(), nullable=False),
+        pa.field("channel", pa.string()),
+        pa.field("customer_id", pa.string()),
+        pa.field("customer_name", pa.string()),
+        pa.field("agent_name", pa.string()),
+        pa.field("started_at", UTC_TS),
+        pa.field("ended_at", UTC_TS),
+        pa.field("duration_s", pa.float64()),
+        pa.field("n_messages", pa.int32(), nullable=False),
+        pa.field("n_customer", pa.int32(), nullable=False),
+        pa.field("n_bot", pa.int32(), nullable=False),
+        pa.field("n_agent", pa.int32(), nullable=False),
+        pa.field("first_response_s", pa.float64()),
+        pa.field("handoff", pa.bool_(), nullable=False),
+        pa.field("contained", pa.bool_(), nullable=False),
+        pa.field("fallback_count", pa.int32(), nullable=False),
+        pa.field("sentiment", pa.float32()),
+        pa.field("sentiment_label", pa.string()),
+        pa.field("provider_sentiment", pa.string()),
+    ]
+)
+
+CAPTURES = pa.schema(
+    [
+        pa.field("provider", pa.string(), nullable=False),
+        pa.field("account", pa.string(), nullable=False),
+        pa.field("bot", pa.string(), nullable=False),
+        pa.field("row", pa.int32(), nullable=False),
+        pa.field("field", pa.string(), nullable=False),
+        pa.field("value", pa.string()),
+        pa.field("raw_ref", pa.string(), nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "messages": MESSAGES,
+    "conversations": CONVERSATIONS,
+    "captures": CAPTURES,
+}
+
+
+def empty(table: str) -> pa.Table:
+    return TABLES[table].empty_table()
+
+
+def conform(table: str, data: pa.Table) -> pa.Table:
+    """Return `data` with exactly the canonical columns, order and types, or raise SchemaError.
+
+    Safe casts only (e.g. int64 -> int32 when values fit, naive timestamps are rejected rather
+    than guessed); non-nullable columns must have no nulls.
+    """
+    schema = TABLES[table]
+    present = set(data.column_names)
+    for name in data.column_names:
+        if name not in schema.names:
+            raise SchemaError(table, name, f"not a column of '{table}' (expected {', '.join(schema.names)})")
+    columns = []
+    for target in schema:
+        if target.name not in present:
+            raise SchemaError(table, target.name, "missing")
+        column = data.column(target.name)
+        if column.type != target.type:
+            if pa.types.is_timestamp(column.type) and column.type.tz is None:
+                raise SchemaError(table, target.name, "timestamp without time zone; convert to UTC first")
+            try:
+                column = column.cast(target.type, safe=True)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise SchemaError(table, target.name, f"type {column.type} cannot become {target.type}: {exc}") from None
+        if not target.nullable and column.null_count:
+            raise SchemaError(table, target.name, f"{column.null_count} null value(s) in a required column")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def check_vocabulary(table: str, data: pa.Table, column: str, allowed: tuple[str, ...]) -> None:
+    import pyarrow.compute as pc
+
+    values = pc.unique(data.column(column).drop_null()).to_pylist()
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise SchemaError(table, column, f"values outside the vocabulary: {unknown}")
+
+
+def validate_messages(data: pa.Table) -> pa.Table:
+    data = conform("messages", data)
+    check_vocabulary("messages", data, "provider", PROVIDERS)
+    check_vocabulary("messages", data, "sender_role", SENDER_ROLES)
+    check_vocabulary("messages", data, "content_type", CONTENT_TYPES)
+    return data
