@@ -21,7 +21,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
@@ -121,7 +122,7 @@ class VendorHttp:
         headers: dict[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
         limiter: Any | None = None,
-        exclusive: Callable[[], ContextManager[Any]] | None = None,
+        exclusive: Callable[[], AbstractContextManager[Any]] | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 
 def state_dir(data_dir: str) -> Path:
@@ -147,8 +148,8 @@ class SharedWindowLimiter:
 class SharedLock:
     """Exclusive use across threads and processes (an OS file lock plus a thread lock)."""
 
-    _thread_locks: dict[str, threading.Lock] = {}
-    _guard = threading.Lock()
+    _thread_locks: ClassVar[dict[str, threading.Lock]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: Path):
         self.path = path

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from chat_assets import schemas
-from chat_assets.errors import VendorError
+from chat_assets.errors import NotReadyError, VendorError
 
 MANIFEST = "manifest.json"
 
@@ -150,8 +150,29 @@ class DataStore:
     def raw_accounts(self, provider: str, day: str) -> list[str]:
         return self.list_dirs(f"raw/{provider}/{day}")
 
-    def raw_fetch(self, provider: str, day: str, account: str, request: dict[str, Any]) -> RawFetch:
-        return RawFetch(self, provider, day, account, request)
+    def raw_fetch(
+        self,
+        provider: str,
+        day: str,
+        account: str,
+        request: dict[str, Any],
+        redact: Callable[[str], str] | None = None,
+        keep_existing: bool = False,
+    ) -> RawFetch:
+        return RawFetch(self, provider, day, account, request, redact=redact, keep_existing=keep_existing)
+
+    def write_shared(self, provider: str, account: str, name: str, data: bytes) -> str:
+        """Keep a payload that serves several days once, content-addressed, never overwritten.
+
+        Used where one vendor answer covers a range of days (Neoagent): each day's manifest
+        references the file instead of holding a copy.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        stem, dot, ext = name.rpartition(".")
+        rel = f"raw/{provider}/_ranges/{account}/{stem}-{digest[:12]}{dot}{ext}"
+        if not self.exists(rel):
+            self.write_bytes(rel, data)
+        return rel
 
     # -- warehouse ---------------------------------------------------------------------
     @staticmethod
@@ -187,8 +208,18 @@ class RawFetch:
     saying why, the previous fetch stays untouched, and a `VendorError` learns where the bytes are.
     """
 
-    def __init__(self, store: DataStore, provider: str, day: str, account: str, request: dict[str, Any]):
+    def __init__(
+        self,
+        store: DataStore,
+        provider: str,
+        day: str,
+        account: str,
+        request: dict[str, Any],
+        redact: Callable[[str], str] | None = None,
+        keep_existing: bool = False,
+    ):
         self.store = store
+        self.redact = redact or store.redact
         self.provider, self.day, self.account = provider, day, account
         self.request = request
         self.final_rel = store.raw_dir(provider, day, account)
@@ -198,9 +229,30 @@ class RawFetch:
         self.started_at = _now()
         self.manifest: dict[str, Any] | None = None
         self.kept_at: str | None = None
+        self.existing: dict[str, dict[str, Any]] = {}
+        if keep_existing:
+            previous = store.raw_manifest(provider, day, account)
+            if previous and previous.get("complete"):
+                for entry in previous.get("files", []):
+                    if "path" not in entry:  # a file of this folder, carried over by the promotion
+                        self.existing[entry["name"]] = entry
 
     def __enter__(self) -> RawFetch:
+        if self.existing:
+            for name in self.existing:
+                self.store.write_bytes(f"{self.staging_rel}/{name}", self.store.read_bytes(f"{self.final_rel}/{name}"))
+            self.files.extend(self.existing.values())
         return self
+
+    def has(self, name: str) -> bool:
+        return any(f["name"] == name for f in self.files)
+
+    def reference(self, rel: str, **info: Any) -> str:
+        """Record a shared file (see `DataStore.write_shared`) as part of this fetch."""
+        data = self.store.read_bytes(rel)
+        self.files.append({"name": rel.rsplit("/", 1)[1], "path": rel, "bytes": len(data),
+                           "sha256": hashlib.sha256(data).hexdigest(), **info})
+        return rel
 
     def add(self, name: str, data: bytes, **info: Any) -> str:
         """Keep `data` as file `name`; returns the path it will have once promoted (for raw_ref)."""
@@ -238,7 +290,7 @@ class RawFetch:
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-        self.store.write_bytes(f"{self.staging_rel}/{MANIFEST}", self.store.redact(text).encode("utf-8"))
+        self.store.write_bytes(f"{self.staging_rel}/{MANIFEST}", self.redact(text).encode("utf-8"))
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
@@ -246,14 +298,19 @@ class RawFetch:
             self._write_manifest(self.manifest)
             self.store._replace_dir(self.store.abspath(self.staging_rel), self.store.abspath(self.final_rel))
             return
+        if isinstance(exc, NotReadyError):
+            # Nothing was published yet: there is nothing worth keeping.
+            with contextlib.suppress(FileNotFoundError):
+                self.store.fs.rm(self.store.abspath(self.staging_rel), recursive=True)
+            return
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         failed_rel = f"raw/_failed/{self.provider}/{self.day}/{self.account}/{stamp}"
-        self.manifest = self._manifest(False, self.store.redact(str(exc)))
+        self.manifest = self._manifest(False, self.redact(str(exc)))
         with contextlib.suppress(Exception):
             self._write_manifest(self.manifest)
             self.store._replace_dir(self.store.abspath(self.staging_rel), self.store.abspath(failed_rel))
             self.kept_at = failed_rel
-            if isinstance(exc, VendorError) and self.files:
-                last = self.files[-1]["name"]
-                exc.with_raw_path(self.store.abspath(f"{failed_rel}/{last}"))
+            if isinstance(exc, VendorError) and exc.raw_path is None:
+                new = [f["name"] for f in self.files if f["name"] not in self.existing and "path" not in f]
+                exc.with_raw_path(self.store.abspath(f"{failed_rel}/{new[-1]}" if new else failed_rel))
 

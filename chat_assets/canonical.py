@@ -1,0 +1,111 @@
+"""Vectorized helpers that turn vendor columns into canonical `messages` rows.
+
+Normalizers work on whole Arrow columns (no Python loop per message): these helpers cover what
+several vendors need: local times to UTC, order within a conversation, content types from
+URLs, `raw_ref` strings, and assembling the final table with defaults for absent columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chat_assets import schemas
+
+IMAGE_EXT = r"\.(jpe?g|png|gif|webp|heic|bmp)(\?.*)?$"
+AUDIO_EXT = r"\.(mp3|ogg|opus|oga|wav|m4a|aac|amr)(\?.*)?$"
+VIDEO_EXT = r"\.(mp4|mov|3gp|avi|mkv|webm)(\?.*)?$"
+
+
+def const(value: Any, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, type_)
+    return pa.repeat(pa.scalar(value, type_), n)
+
+
+def as_array(values: Any) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    return values
+
+
+def empty_to_null(values: pa.Array) -> pa.Array:
+    values = as_array(values)
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, values.type), values)
+
+
+def local_to_utc(naive: pa.Array, tz: str) -> pa.Array:
+    """Naive local timestamps in `tz` to UTC microseconds; DST gaps and folds take the earliest."""
+    naive = as_array(naive).cast(pa.timestamp("us"))
+    aware = pc.assume_timezone(naive, timezone=tz, ambiguous="earliest", nonexistent="earliest")
+    return aware.cast(pa.timestamp("us", tz="UTC"))
+
+
+def parse_times(values: pa.Array, formats: Sequence[str]) -> tuple[pa.Array | None, str | None]:
+    """The first format that parses every non-null value; (None, None) when none does."""
+    values = as_array(values)
+    wanted = values.length() - values.null_count if hasattr(values, "length") else len(values) - values.null_count
+    for fmt in formats:
+        parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
+        if len(parsed) - parsed.null_count == wanted:
+            return parsed, fmt
+    return None, None
+
+
+def seq_within(conversation_ids: pa.Array) -> pa.Array:
+    """0-based position of each row within its conversation, rows taken in their current order."""
+    ids = pd.Series(as_array(conversation_ids).to_numpy(zero_copy_only=False))
+    return pa.array(ids.groupby(ids, sort=False).cumcount().to_numpy(dtype=np.int32), pa.int32())
+
+
+def positions_in_lists(list_array: pa.Array) -> pa.Array:
+    """For a flattened list column, each element's index inside its own list."""
+    list_array = as_array(list_array)
+    parents = pc.list_parent_indices(list_array).to_numpy()
+    offsets = list_array.offsets.to_numpy()
+    # Flattened element i sits at absolute offset offsets[0] + i.
+    positions = offsets[0] + np.arange(len(parents)) - offsets[parents]
+    return pa.array(positions.astype(np.int32), pa.int32())
+
+
+def content_type_of_url(urls: pa.Array, default: str = "file") -> pa.Array:
+    urls = as_array(urls)
+    lowered = pc.utf8_lower(urls)
+    out = const(default, len(urls))
+    for kind, pattern in (("image", IMAGE_EXT), ("audio", AUDIO_EXT), ("video", VIDEO_EXT)):
+        out = pc.if_else(pc.match_substring_regex(lowered, pattern), kind, out)
+    maps = pc.match_substring_regex(lowered, r"^https?://(www\.)?(maps\.google|google\.[a-z.]+/maps|goo\.gl/maps)")
+    return pc.if_else(maps, "location", out)
+
+
+def raw_refs(paths: pa.Array | str, positions: pa.Array, n: int | None = None) -> pa.Array:
+    if isinstance(paths, str):
+        paths = const(paths, n if n is not None else len(positions))
+    return pc.binary_join_element_wise(paths, pc.cast(positions, pa.string()), "#")
+
+
+def messages_table(n: int, columns: Mapping[str, Any]) -> pa.Table:
+    """Assemble a canonical messages table; absent nullable columns are null, is_fallback false."""
+    arrays = []
+    for field in schemas.MESSAGES:
+        value = columns.get(field.name)
+        if value is None:
+            if field.name == "is_fallback":
+                value = const(False, n, pa.bool_())
+            elif field.nullable:
+                value = pa.nulls(n, field.type)
+            else:
+                raise KeyError(f"messages column '{field.name}' is required")
+        elif isinstance(value, str | bool | int | float):
+            value = const(value, n, field.type)
+        value = as_array(value)
+        if value.type != field.type:
+            value = value.cast(field.type)
+        arrays.append(value)
+    return pa.Table.from_arrays(arrays, schema=schemas.MESSAGES)

@@ -1,0 +1,41 @@
+"""The Dagster code location: every configured vendor's assets, resources and cadence.
+
+A vendor appears when its credentials are set (see .env.example); one that is not configured
+is simply absent and never breaks the others. `dagster dev` and `dagster asset materialize -m
+chat_assets.definitions` load `defs` from here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import dagster as dg
+
+from chat_assets import vendors
+from chat_assets.config import core_settings
+from chat_assets.vendor_assets import StoreResource
+
+
+def configured_vendors(environ: Mapping[str, str] | None = None) -> list[str]:
+    environ = os.environ if environ is None else environ
+    return [v for v in vendors.VENDORS if vendors.module(v, "defs").ENV.is_configured(environ)]
+
+
+def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definitions:
+    environ = os.environ if environ is None else environ
+    core = core_settings(environ)
+    resources: dict[str, object] = {"store": StoreResource(data_dir=core.data_dir, timezone=core.timezone)}
+    assets: list = []
+    schedules: list = []
+    sensors: list = []
+    for vendor in configured_vendors(environ):
+        module = vendors.module(vendor, "defs")
+        resources[vendor] = module.resource(environ)
+        assets.extend(module.ASSETS)
+        schedules.extend(module.SCHEDULES)
+        sensors.extend(module.SENSORS)
+    return dg.Definitions(assets=assets, resources=resources, schedules=schedules, sensors=sensors)
+
+
+defs = build_definitions()

@@ -1,0 +1,157 @@
+"""Contacto Multichat report client: ask for a report, download its zipped CSVs at once.
+
+The token travels in the query string, so every URL this client shows goes through the
+redactor. Report links live one hour: files are downloaded right after the report call, in
+the same step, and a link that answers expired / forbidden / not found gets one fresh report.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import httpx
+
+from chat_assets.errors import (
+    AccessDeniedError,
+    AuthError,
+    NotReadyError,
+    PayloadError,
+    RequestRejectedError,
+    UnavailableError,
+)
+from chat_assets.http import HttpPolicy, Redactor, VendorHttp
+from chat_assets.storage import RawFetch
+
+VENDOR = "multichat"
+REPORTS = ("conversaciones", "captura_datos")
+FIRST_DAY = date(2025, 1, 1)
+_LINK_PREFIX = re.compile(r"^[A-Za-z0-9]{6,}_(?=(conversaciones|captura_datos)-)")
+
+
+class MultichatResource(dg.ConfigurableResource):
+    """Contacto Multichat credentials (MULTICHAT_*); the token is only ever read through EnvVar."""
+
+    base_url: str
+    login: str
+    token: str
+    numbers: str
+    timezone: str = "America/Bogota"
+
+    def accounts(self) -> list[str]:
+        return [n.strip() for n in self.numbers.split(",") if n.strip()]
+
+    def client(self, transport: httpx.BaseTransport | None = None) -> MultichatClient:
+        return MultichatClient(self.base_url, self.login, self.token, self.timezone, transport=transport)
+
+
+class MultichatClient:
+    def __init__(
+        self,
+        base_url: str,
+        login: str,
+        token: str,
+        timezone: str,
+        *,
+        policy: HttpPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.base_url, self.login, self.token, self.timezone = base_url, login, token, timezone
+        self.redact = Redactor([token])
+        self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, transport=transport)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def params(self, kind: str, number: str, day: str) -> dict[str, str]:
+        return {"login": self.login, "token": self.token, "tipo_reporte": kind, "numero_oficial": number,
+                "fecha_reporte": day}
+
+    def describe(self, day: str, number: str) -> dict[str, object]:
+        return {kind: self.http.describe("GET", self.base_url, self.params(kind, number, day)) for kind in REPORTS}
+
+    def _report(self, fetch: RawFetch, kind: str, number: str, day: str, attempt: int) -> list[str]:
+        response = self.http.request("GET", self.base_url, params=self.params(kind, number, day), account=number, day=day)
+        name = f"report-{kind}{'' if attempt == 1 else f'-{attempt}'}.json"
+        fetch.add(name, response.content, status=response.status_code, kind=kind)
+        try:
+            body = json.loads(response.content)
+            code, status = int(body["code"]), str(body.get("status", ""))
+        except (ValueError, KeyError, TypeError):
+            raise PayloadError(
+                VENDOR, number, day,
+                f"the report call for '{kind}' answered HTTP {response.status_code} with something that is not "
+                f"the documented JSON ({response.headers.get('content-type', 'no content type')})",
+            ) from None
+        if code == 1:
+            urls = status.split()
+            if not urls:
+                raise PayloadError(VENDOR, number, day, f"report '{kind}' succeeded but listed no file")
+            return urls
+        today = datetime.now(ZoneInfo(self.timezone)).date()
+        the_day = date.fromisoformat(day)
+        if code == -1 and the_day < FIRST_DAY:
+            raise RequestRejectedError(VENDOR, number, day, "Multichat keeps reports from 2025-01-01 on only",
+                                       action="Choose a day from 2025-01-01 on.")
+        if code == -1:
+            raise NotReadyError(
+                VENDOR, number, day,
+                f"the report is not available yet (today is {today} in {self.timezone}; reports exist up to yesterday)",
+            )
+        if code == -2:
+            raise RequestRejectedError(VENDOR, number, day, f"the vendor rejected report type '{kind}' (code -2)")
+        if code == -3:
+            raise AuthError(VENDOR, number, day, "the vendor rejected MULTICHAT_LOGIN / MULTICHAT_TOKEN (code -3)")
+        if code == -4:
+            raise AccessDeniedError(
+                VENDOR, number, day,
+                "the user or project is inactive, or the user has no access to this number (code -4)",
+                action="Check MULTICHAT_NUMBERS, or ask Multichat to activate the user/project and grant access.",
+            )
+        raise PayloadError(VENDOR, number, day, f"unknown report code {code}: {self.redact(status)[:200]}")
+
+    def _download(self, url: str, number: str, day: str) -> httpx.Response:
+        return self.http.request("GET", url, account=number, day=day)
+
+    def fetch_day(self, fetch: RawFetch, day: str, number: str) -> None:
+        """Both reports for one number and day: report JSON, zips and extracted CSVs, kept as received."""
+        files = 0
+        for kind in REPORTS:
+            urls = self._report(fetch, kind, number, day, 1)
+            responses = [self._download(url, number, day) for url in urls]
+            if any(r.status_code in (403, 404, 410) for r in responses):
+                # Expired or vanished links: ask for the report once more and download at once.
+                urls = self._report(fetch, kind, number, day, 2)
+                responses = [self._download(url, number, day) for url in urls]
+            for url, response in zip(urls, responses, strict=True):
+                name = _LINK_PREFIX.sub("", url.rsplit("/", 1)[-1]) or f"{kind}.zip"
+                fetch.add(name, response.content, status=response.status_code, kind=kind)
+                if response.status_code != 200:
+                    raise UnavailableError(
+                        VENDOR, number, day,
+                        f"the {kind} file could not be downloaded (HTTP {response.status_code}) even from a fresh report",
+                    )
+                files += self._extract(fetch, name, response.content, kind, number, day)
+        fetch.note(csv_files=files)
+
+    def _extract(self, fetch: RawFetch, name: str, data: bytes, kind: str, number: str, day: str) -> int:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if not members:
+                raise PayloadError(VENDOR, number, day, f"{name} is an empty zip (no CSV inside)")
+            for member in members:
+                content = archive.read(member)  # checks the CRC
+                csv_name = member.filename.rsplit("/", 1)[-1]
+                if not csv_name.lower().endswith(".csv"):
+                    csv_name += ".csv"
+                fetch.add(csv_name, content, kind=kind, extracted_from=name,
+                          records=max(0, content.count(b"\n") - 1))
+            return len(members)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+            raise PayloadError(VENDOR, number, day, f"{name} is not a readable zip ({exc})") from None

@@ -1,0 +1,33 @@
+"""How Contacto Multichat plugs into the code location: its variables, resource and assets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chat_assets.config import VendorEnv, core_settings
+from chat_assets.multichat.assets import ASSETS
+from chat_assets.multichat.client import MultichatResource
+
+ENV = VendorEnv(
+    vendor="multichat",
+    required=("MULTICHAT_LOGIN", "MULTICHAT_TOKEN", "MULTICHAT_NUMBERS"),
+    secrets=("MULTICHAT_TOKEN",),
+    lists=("MULTICHAT_NUMBERS",),
+    urls={"MULTICHAT_BASE_URL": "https://contacto-multichat.com/bot/chat_wa/ws/report/"},
+)
+
+
+def resource(environ: Mapping[str, str]) -> MultichatResource:
+    values = ENV.read(environ)
+    return MultichatResource(
+        base_url=values["MULTICHAT_BASE_URL"],
+        login=ENV.env_var("MULTICHAT_LOGIN"),
+        token=ENV.env_var("MULTICHAT_TOKEN"),
+        numbers=values["MULTICHAT_NUMBERS"],
+        timezone=core_settings(environ).timezone,
+    )
+
+
+SCHEDULES: list = []
+SENSORS: list = []
+__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]

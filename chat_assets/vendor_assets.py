@@ -1,0 +1,295 @@
+"""The shape every vendor's assets share, written once.
+
+Each vendor has a raw asset `<vendor>/raw` (fetch the day's payloads, keep the bytes) and a
+normalized multi-asset (`<vendor>/messages`, plus `<vendor>/captures` for Multichat) that
+reads only what the raw asset stored. Both are daily-partitioned with a single-run backfill
+policy: a backfill or `--partition-range` is one run per asset, and each day still gets its
+own metadata (`context.add_asset_metadata(..., partition_key=day)`), so the UI plots per day.
+
+What the vendor supplies: how to fetch one account-day (`fetch_one`), how to normalize one
+account-day (`normalize_one`). What lives here: skipping complete days unless `refetch`,
+collecting failures so one bad account does not hide the others, per-day metadata, writing the
+warehouse, turning `VendorError`s into clear Dagster failures.
+"""
+
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from chat_assets import schemas
+from chat_assets.config import DEFAULT_DATA_DIR, DEFAULT_TIMEZONE
+from chat_assets.errors import ChatAssetsError, PayloadError, SchemaError, VendorError, to_failure
+from chat_assets.storage import DataStore, RawFetch
+
+FetchOne = Callable[[RawFetch, str, str], None]
+NormalizeOne = Callable[["NormalizeInput"], Mapping[str, pa.Table]]
+
+
+class StoreResource(dg.ConfigurableResource):
+    """The data directory (CHAT_ASSETS_DATA_DIR) and the partition time zone."""
+
+    data_dir: str = DEFAULT_DATA_DIR
+    timezone: str = DEFAULT_TIMEZONE
+
+    def store(self, redact: Callable[[str], str] | None = None) -> DataStore:
+        return DataStore(self.data_dir, redact=redact)
+
+
+class RawFetchConfig(dg.Config):
+    refetch: bool = Field(
+        default=False,
+        description="Fetch again days whose raw data is already complete (by default they are skipped).",
+    )
+
+
+def _combined_failure(vendor: str, errors: Sequence[VendorError], total: int) -> dg.Failure:
+    if len(errors) == 1:
+        return to_failure(errors[0])
+    lines = [f"{len(errors)} of {total} {vendor} account-days failed:"] + [f"- {e}" for e in errors]
+    return dg.Failure(
+        description="\n".join(lines),
+        metadata={"vendor": vendor, "failed": [f"{e.account} {e.day}: {e.kind}" for e in errors]},
+        allow_retries=all(e.retryable for e in errors),
+    )
+
+
+def fetch_account_days(
+    context: dg.AssetExecutionContext,
+    *,
+    vendor: str,
+    store: DataStore,
+    days: Sequence[str],
+    accounts: Sequence[str],
+    refetch: bool,
+    describe: Callable[[str, str], dict[str, Any]],
+    fetch_one: FetchOne,
+    redact: Callable[[str], str],
+    call_stats: Callable[[], dict[str, Any]] | None = None,
+) -> dg.MaterializeResult:
+    """Fetch every (day, account), keeping complete days unless `refetch`; fail at the end, listing all."""
+    started = time.monotonic()
+    errors: list[VendorError] = []
+    totals = {"files": 0, "bytes": 0, "records": 0, "fetched": 0, "skipped": 0}
+    for day in days:
+        day_started = time.monotonic()
+        day_totals = {"files": 0, "bytes": 0, "records": 0}
+        fetched, skipped = [], []
+        for account in accounts:
+            if not refetch and store.raw_is_complete(vendor, day, account):
+                skipped.append(account)
+                continue
+            try:
+                with store.raw_fetch(vendor, day, account, describe(day, account), redact=redact) as fetch:
+                    fetch_one(fetch, day, account)
+            except VendorError as error:
+                errors.append(error)
+                context.log.error(str(error))
+                continue
+            manifest = fetch.manifest or {}
+            fetched.append(account)
+            for key in day_totals:
+                day_totals[key] += int(manifest.get(key if key != "files" else "n_files", 0))
+            context.log.info(
+                f"{vendor} {account} {day}: {manifest.get('n_files')} file(s), {manifest.get('records')} record(s) kept"
+            )
+        totals["fetched"] += len(fetched)
+        totals["skipped"] += len(skipped)
+        for key in day_totals:
+            totals[key] += day_totals[key]
+        context.add_asset_metadata(
+            {
+                "files": day_totals["files"],
+                "bytes": day_totals["bytes"],
+                "records": day_totals["records"],
+                "accounts_fetched": ", ".join(fetched) or "none",
+                "accounts_skipped_complete": ", ".join(skipped) or "none",
+                "elapsed_s": round(time.monotonic() - day_started, 3),
+                "raw_dir": dg.MetadataValue.path(store.abspath(f"raw/{vendor}/{day}")),
+            },
+            partition_key=day,
+        )
+    if errors:
+        raise _combined_failure(vendor, errors, len(days) * len(accounts))
+    metadata: dict[str, Any] = {
+        "days": len(days),
+        "account_days_fetched": totals["fetched"],
+        "account_days_skipped": totals["skipped"],
+        "elapsed_s": round(time.monotonic() - started, 3),
+    }
+    if call_stats:
+        metadata["http"] = dg.MetadataValue.json(call_stats())
+    return dg.MaterializeResult(metadata=metadata)
+
+
+# -- normalization --------------------------------------------------------------------------
+
+
+class NormalizeInput:
+    """What a vendor normalizer gets for one account-day: the store, the manifest, the zone."""
+
+    def __init__(self, store: DataStore, vendor: str, day: str, account: str, manifest: dict[str, Any], tz: str):
+        self.store, self.vendor, self.day, self.account, self.manifest, self.tz = store, vendor, day, account, manifest, tz
+        #: Facts worth showing in the day's metadata (dialects found, unknown columns, ...).
+        self.notes: dict[str, Any] = {}
+
+    def files(self, prefix: str = "", suffix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        """(relative path, manifest entry) of the fetch's files, in fetch order."""
+        out = []
+        for entry in self.manifest.get("files", []):
+            name = entry["name"]
+            if name.startswith(prefix) and name.endswith(suffix):
+                out.append((entry.get("path") or f"raw/{self.vendor}/{self.day}/{self.account}/{name}", entry))
+        return out
+
+    def read(self, rel: str) -> bytes:
+        return self.store.read_bytes(rel)
+
+    def payload_error(self, rel: str, problem: str) -> PayloadError:
+        return PayloadError(self.vendor, self.account, self.day, problem, raw_path=self.store.abspath(rel))
+
+
+def _preview(table: pa.Table, columns: Iterable[str], rows: int = 5) -> str:
+    cols = [c for c in columns if c in table.column_names]
+    if not table.num_rows:
+        return "_no rows: the vendor reported no activity for this day_"
+    head = table.select(cols).slice(0, rows).to_pylist()
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in head:
+        cells = []
+        for c in cols:
+            text = "" if row[c] is None else str(row[c]).replace("\n", " ").replace("|", "/")
+            cells.append(text[:60])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def table_metadata(name: str, table: pa.Table) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"dagster/row_count": table.num_rows}
+    if name == "messages":
+        roles = pc.value_counts(table.column("sender_role")).to_pylist() if table.num_rows else []
+        counts = {r["values"]: r["counts"] for r in roles}
+        metadata.update(
+            {
+                "messages": table.num_rows,
+                "conversations": len(pc.unique(table.column("conversation_id"))) if table.num_rows else 0,
+                "customer_messages": counts.get("customer", 0),
+                "bot_messages": counts.get("bot", 0),
+                "agent_messages": counts.get("agent", 0),
+                "preview": dg.MetadataValue.md(
+                    _preview(table, ["account", "conversation_id", "seq", "sent_at", "sender_role", "content_type", "text"])
+                ),
+            }
+        )
+    elif name == "captures":
+        metadata["capture_rows"] = len(pc.unique(pc.binary_join_element_wise(
+            table.column("bot"), pc.cast(table.column("row"), pa.string()), ":"))) if table.num_rows else 0
+        metadata["preview"] = dg.MetadataValue.md(_preview(table, ["account", "bot", "row", "field", "value"]))
+    return metadata
+
+
+def column_schema(name: str) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(f.name, str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable))
+                 for f in schemas.TABLES[name]]
+    )
+
+
+def normalized_assets(
+    *,
+    vendor: str,
+    tables: Sequence[str],
+    partitions_def: dg.PartitionsDefinition,
+    normalize_one: NormalizeOne,
+    raw_partition_mapping: dg.PartitionMapping | None = None,
+    description: str,
+) -> dg.AssetsDefinition:
+    raw_key = dg.AssetKey([vendor, "raw"])
+    specs = [
+        dg.AssetSpec(
+            key=dg.AssetKey([vendor, table]),
+            deps=[dg.AssetDep(raw_key, partition_mapping=raw_partition_mapping)],
+            group_name=vendor,
+            description=f"{description} Canonical `{table}` rows: warehouse/{table}/date=<day>/{vendor}.parquet",
+            metadata={"dagster/column_schema": column_schema(table)},
+            kinds={"parquet"},
+        )
+        for table in tables
+    ]
+
+    @dg.multi_asset(
+        name=f"{vendor}_normalized",
+        specs=specs,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={"store"},
+    )
+    def _normalize(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]
+        resource: StoreResource = context.resources.store
+        store = resource.store()
+        started = time.monotonic()
+        totals = dict.fromkeys(tables, 0)
+        for day in context.partition_keys:
+            day_started = time.monotonic()
+            accounts = store.raw_accounts(vendor, day)
+            if not accounts:
+                raise dg.Failure(
+                    description=(
+                        f"[{vendor}] day {day}: no raw data stored. What to do: materialize {vendor}/raw for "
+                        f"{day} first (or together: --select '{vendor}/*')."
+                    ),
+                    allow_retries=False,
+                )
+            parts: dict[str, list[pa.Table]] = {t: [] for t in tables}
+            notes: dict[str, Any] = {}
+            for account in accounts:
+                manifest = store.raw_manifest(vendor, day, account) or {}
+                inp = NormalizeInput(store, vendor, day, account, manifest, resource.timezone)
+                try:
+                    out = normalize_one(inp)
+                except VendorError as error:
+                    raise to_failure(error) from None
+                except SchemaError as error:
+                    raise dg.Failure(
+                        description=f"[{vendor}] account {account} day {day}: normalized rows break the schema: {error}. "
+                        "What to do: this is a chat_assets bug; report it with the raw folder.",
+                        metadata={"raw_dir": store.abspath(store.raw_dir(vendor, day, account))},
+                    ) from None
+                for table in tables:
+                    parts[table].append(out.get(table, schemas.empty(table)))
+                notes.update({f"{account} {key}": value for key, value in inp.notes.items()})
+            for table in tables:
+                data = pa.concat_tables([schemas.conform(table, t) for t in parts[table]]) if parts[table] else schemas.empty(table)
+                if table == "messages":
+                    data = schemas.validate_messages(data)
+                store.write_table(table, day, vendor, data)
+                totals[table] += data.num_rows
+                context.add_asset_metadata(
+                    {**table_metadata(table, data), **notes, "elapsed_s": round(time.monotonic() - day_started, 3),
+                     "path": dg.MetadataValue.path(store.abspath(store.table_path(table, day, vendor)))},
+                    asset_key=dg.AssetKey([vendor, table]),
+                    partition_key=day,
+                )
+        for table in tables:
+            yield dg.MaterializeResult(
+                asset_key=dg.AssetKey([vendor, table]),
+                metadata={"days": len(context.partition_keys), "rows_written": totals[table],
+                          "elapsed_s": round(time.monotonic() - started, 3)},
+            )
+
+    return _normalize
+
+
+def guard(vendor: str, account: str, day: str, fn: Callable[[], Any]) -> Any:
+    """Run `fn`, turning unexpected parse errors into a PayloadError that names the account-day."""
+    try:
+        return fn()
+    except ChatAssetsError:
+        raise
+    except (ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        raise PayloadError(vendor, account, day, f"{type(exc).__name__}: {exc}") from None
