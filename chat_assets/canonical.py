@@ -7,6 +7,8 @@ URLs, `raw_ref` strings, and assembling the final table with defaults for absent
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 
 from chat_assets import schemas
 
@@ -109,3 +112,47 @@ def messages_table(n: int, columns: Mapping[str, Any]) -> pa.Table:
             value = value.cast(field.type)
         arrays.append(value)
     return pa.Table.from_arrays(arrays, schema=schemas.MESSAGES)
+
+
+def _coerce(value: Any, type_: pa.DataType) -> Any:
+    """Make a parsed JSON value fit `type_` (numbers or booleans where strings are expected)."""
+    if value is None:
+        return None
+    if pa.types.is_string(type_):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if pa.types.is_list(type_):
+        return [_coerce(v, type_.value_type) for v in value] if isinstance(value, list) else None
+    if pa.types.is_struct(type_):
+        if not isinstance(value, dict):
+            return None
+        return {f.name: _coerce(value.get(f.name), f.type) for f in type_}
+    if pa.types.is_boolean(type_):
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+    return value
+
+
+def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa.Table:
+    """Parse one JSON document into one row of `schema` with Arrow's reader (fast, no per-record
+    Python); fields outside the schema are ignored. A document whose scalar types differ from the
+    schema (ids sent as numbers, say) is coerced once in Python and read again.
+    Raises ValueError when the bytes are not JSON at all.
+    """
+    if wrap_key:
+        data = b'{"' + wrap_key.encode() + b'":' + data + b"}"
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True)
+    read = pajson.ReadOptions(block_size=max(1 << 20, len(data) + 1))
+    try:
+        table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
+    except pa.ArrowInvalid:
+        value = json.loads(data)
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a JSON object, got {type(value).__name__}") from None
+        coerced = {f.name: _coerce(value.get(f.name), f.type) for f in schema}
+        table = pajson.read_json(io.BytesIO(json.dumps(coerced).encode()), read_options=read, parse_options=options)
+    if table.num_rows != 1:
+        raise ValueError(f"expected one JSON document, found {table.num_rows}")
+    return table

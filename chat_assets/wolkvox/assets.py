@@ -1,0 +1,53 @@
+"""Wolkvox assets: `wolkvox/raw` (one JSON per local-time window) and its canonical messages.
+
+Every Wolkvox fetch runs in the Dagster pool `wolkvox` (limit 1 in dagster.yaml): one caller
+per token across all runs. `wolkvox/messages` of a day also reads the previous day's raw, so a
+conversation returned on both days is kept once (see normalize.py).
+"""
+
+import dagster as dg
+
+from chat_assets import partitions
+from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
+from chat_assets.wolkvox.client import VENDOR, WolkvoxResource
+from chat_assets.wolkvox.normalize import normalize_one
+
+POOL = "wolkvox"
+
+
+@dg.asset(
+    key=[VENDOR, "raw"],
+    group_name=VENDOR,
+    partitions_def=partitions.daily,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=POOL,
+    kinds={"api", "json"},
+    description=(
+        "Wolkvox `chat_2` conversations for the configured server, fetched as local-time windows (split when "
+        "an answer nears 60,000 records), one JSON per window under raw/wolkvox/<day>/<server>/."
+    ),
+)
+def wolkvox_raw(
+    context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, wolkvox: WolkvoxResource
+) -> dg.MaterializeResult:
+    client = wolkvox.client()
+    try:
+        return fetch_account_days(
+            context, vendor=VENDOR, store=store.store(), days=context.partition_keys, accounts=wolkvox.accounts(),
+            refetch=config.refetch, describe=client.describe, fetch_one=client.fetch_day, redact=client.redact,
+            call_stats=client.http.stats.as_metadata,
+        )
+    finally:
+        client.close()
+
+
+wolkvox_normalized = normalized_assets(
+    vendor=VENDOR,
+    tables=("messages",),
+    partitions_def=partitions.daily,
+    normalize_one=normalize_one,
+    raw_partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True),
+    description="Wolkvox conversations, normalized; a conversation returned on two days is kept once.",
+)
+
+ASSETS = [wolkvox_raw, wolkvox_normalized]

@@ -1,0 +1,159 @@
+"""Wolkvox `chat_2` windows -> canonical `messages`, vectorized with Arrow.
+
+Roles: `from` CUSTOMER is the customer; AGENT with `chat_bot` as sender name is the bot; any
+other AGENT is a human agent. `date` is local time in the zone recorded at fetch time
+(WOLKVOX_TIMEZONE). `feeling` becomes `provider_sentiment`. Attachments: a `data:...;base64,`
+blob becomes an image (or file) with no text (the blob stays in raw only); a bare URL or an HTML
+anchor becomes image / audio / video / file / location by its extension, with the URL as text.
+
+A conversation appears once in the warehouse: within a day it is kept once even when two
+windows return it; across days, a conversation that started before this day and is also in
+the previous day's raw belongs to the previous day.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chat_assets import canonical
+from chat_assets.partitions import day_bounds
+from chat_assets.storage import DataStore
+from chat_assets.vendor_assets import NormalizeInput
+
+VENDOR = "wolkvox"
+MESSAGE = pa.struct([(name, pa.string()) for name in (
+    "channel", "from", "from_name", "to_name", "date", "message", "customer_id", "customer_phone", "feeling")])
+CONVERSATION = pa.struct([("conn_id", pa.string()), ("agent_name", pa.string()), ("customer_name", pa.string()),
+                          ("conversation", pa.list_(MESSAGE))])
+WINDOW = pa.schema([("data", pa.list_(CONVERSATION))])
+
+
+def window_files(store: DataStore, day: str, account: str, manifest: dict) -> list[tuple[str, dict]]:
+    out = []
+    for entry in manifest.get("files", []):
+        if entry["name"].startswith("window-") and entry.get("status") == 200 and not entry.get("superseded"):
+            out.append((f"raw/{VENDOR}/{day}/{account}/{entry['name']}", entry))
+    return out
+
+
+def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Table:
+    """Conversation-level table over the day's windows: conn_id, names, messages list, file, position."""
+    parts = []
+    for rel, _entry in files:
+        table = canonical.read_json(store.read_bytes(rel), WINDOW)
+        data = canonical.as_array(table.column("data"))
+        convs = pc.list_flatten(data)
+        n = len(convs)
+        parts.append(pa.table({
+            "conn_id": convs.field("conn_id"),
+            "agent_name": convs.field("agent_name"),
+            "customer_name": convs.field("customer_name"),
+            "conversation": convs.field("conversation"),
+            "file": canonical.const(rel, n),
+            "position": pa.array(range(n), pa.int32()),
+        }))
+    if not parts:
+        return pa.table({"conn_id": pa.array([], pa.string())})
+    return pa.concat_tables(parts)
+
+
+def previous_day_ids(store: DataStore, day: str, account: str) -> set[str]:
+    prev = (pd.Timestamp(day) - pd.Timedelta(days=1)).date().isoformat()
+    manifest = store.raw_manifest(VENDOR, prev, account)
+    if not manifest or not manifest.get("complete"):
+        return set()
+    convs = read_conversations(store, window_files(store, prev, account, manifest))
+    return set(convs.column("conn_id").to_pylist()) if convs.num_rows else set()
+
+
+def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
+    files = window_files(inp.store, inp.day, inp.account, inp.manifest)
+    tz = inp.manifest.get("notes", {}).get("date_timezone") or inp.tz
+    try:
+        convs = read_conversations(inp.store, files)
+    except ValueError as exc:
+        rel = files[0][0] if len(files) == 1 else f"raw/{VENDOR}/{inp.day}/{inp.account}"
+        raise inp.payload_error(rel, f"a window is not readable JSON: {exc}") from None
+    if not convs.num_rows:
+        return {}
+    # Within the day: one copy of each conversation (windows can overlap it).
+    first = ~pd.Series(convs.column("conn_id").to_numpy(zero_copy_only=False)).duplicated(keep="first")
+    convs = convs.filter(pa.array(first.to_numpy()))
+
+    lists = canonical.as_array(convs.column("conversation"))
+    msgs = pc.list_flatten(lists)
+    parent = pc.list_parent_indices(lists)
+    position = canonical.positions_in_lists(lists)
+    conn_id = pc.take(canonical.as_array(convs.column("conn_id")), parent)
+    local, _ = canonical.parse_times(msgs.field("date"), ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"))
+    if local is None:
+        raise inp.payload_error(files[0][0], "message `date` values are not 'YYYY-MM-DD HH:MM:SS'")
+    sent_at = canonical.local_to_utc(local, tz)
+
+    # Across days: a conversation that began before this day and is in yesterday's raw is yesterday's.
+    start_utc = pa.scalar(day_bounds(inp.day, tz)[0], pa.timestamp("us", tz="UTC"))
+    starts = pa.table({"c": parent, "t": sent_at}).group_by("c").aggregate([("t", "min")])
+    began_before = starts.filter(pc.less(starts.column("t_min"), start_utc)).column("c")
+    if len(began_before):
+        earlier = previous_day_ids(inp.store, inp.day, inp.account)
+        ids = canonical.as_array(convs.column("conn_id"))
+        drop_convs = [c for c in began_before.to_pylist() if ids[c].as_py() in earlier]
+        if drop_convs:
+            keep = pc.invert(pc.is_in(parent, pa.array(drop_convs, parent.type)))
+            msgs, parent, position, conn_id, sent_at = (pc.filter(a, keep) for a in (msgs, parent, position, conn_id, sent_at))
+            inp.notes["conversations_left_to_previous_day"] = len(drop_convs)
+    n = len(msgs)
+    if not n:
+        return {}
+
+    sender = pc.utf8_upper(pc.fill_null(msgs.field("from"), ""))
+    from_name = msgs.field("from_name")
+    bot_name = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(from_name, ""))), "chat_bot")
+    role = pc.if_else(pc.equal(sender, "CUSTOMER"), "customer",
+                      pc.if_else(pc.equal(sender, "AGENT"), pc.if_else(bot_name, "bot", "agent"), "system"))
+
+    message = msgs.field("message")
+    stripped = pc.utf8_trim_whitespace(pc.fill_null(message, ""))
+    is_blob = pc.starts_with(pc.utf8_lower(stripped), "data:")
+    blob_type = pc.if_else(pc.starts_with(pc.utf8_lower(stripped), "data:image/"), "image", "file")
+    href = pc.struct_field(pc.extract_regex(stripped, r"(?i)<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"']"), "url")
+    is_anchor = pc.is_valid(href)
+    is_url = pc.match_substring_regex(stripped, r"^https?://\S+$")
+    url = pc.if_else(is_anchor, href, stripped)
+    url_type = canonical.content_type_of_url(url)
+    content_type = pc.if_else(is_blob, blob_type, pc.if_else(pc.or_(is_anchor, is_url), url_type, "text"))
+    text = pc.if_else(is_blob, pa.scalar(None, pa.string()), pc.if_else(is_anchor, href, message))
+
+    customer_id = pc.coalesce(canonical.empty_to_null(msgs.field("customer_id")),
+                              canonical.empty_to_null(msgs.field("customer_phone")))
+    channel = pc.utf8_lower(canonical.empty_to_null(msgs.field("channel")))
+    table = canonical.messages_table(n, {
+        "provider": VENDOR,
+        "account": inp.account,
+        "conversation_id": conn_id,
+        "message_id": pc.binary_join_element_wise(conn_id, pc.cast(position, pa.string()), ":"),
+        "seq": position,
+        "sent_at": sent_at,
+        "sender_role": role,
+        "sender_id": pc.if_else(pc.equal(role, "customer"), customer_id, pa.scalar(None, pa.string())),
+        "sender_name": canonical.empty_to_null(from_name),
+        "customer_id": customer_id,
+        "channel": channel,
+        "content_type": content_type,
+        "text": text,
+        "provider_sentiment": pc.utf8_lower(canonical.empty_to_null(msgs.field("feeling"))),
+        **_conv_fields(convs, parent, position),
+    })
+    return {"messages": table}
+
+
+def _conv_fields(convs: pa.Table, parent: pa.Array, position: pa.Array) -> dict[str, pa.Array]:
+    take = lambda name: pc.take(canonical.as_array(convs.column(name)), parent)  # noqa: E731
+    refs = pc.binary_join_element_wise(pc.cast(take("position"), pa.string()), pc.cast(position, pa.string()), ".")
+    return {
+        "customer_name": canonical.empty_to_null(take("customer_name")),
+        "agent_name": canonical.empty_to_null(take("agent_name")),
+        "raw_ref": pc.binary_join_element_wise(take("file"), refs, "#"),
+    }
