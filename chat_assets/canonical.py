@@ -25,7 +25,8 @@ AUDIO_EXT = r"\.(mp3|ogg|opus|oga|wav|m4a|aac|amr)(\?.*)?$"
 VIDEO_EXT = r"\.(mp4|mov|3gp|avi|mkv|webm)(\?.*)?$"
 
 
-def const(value: Any, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
+def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
+    type_ = type_ or pa.string()
     if value is None:
         return pa.nulls(n, type_)
     return pa.repeat(pa.scalar(value, type_), n)
@@ -156,3 +157,48 @@ def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa
     if table.num_rows != 1:
         raise ValueError(f"expected one JSON document, found {table.num_rows}")
     return table
+
+
+def read_json_many(documents: Sequence[bytes], schema: pa.Schema, wrap_key: str | None = None) -> pa.Table:
+    """One row per document, parsed in a single Arrow call (many small pages or sessions).
+
+    Each document becomes one line: a newline outside a JSON string is whitespace, and inside a
+    valid JSON string it cannot appear raw. When the batch does not parse, each document is read
+    alone, so the caller learns which one is bad (ValueError with its index in `.args[1]`).
+    """
+    if not documents:
+        return schema.empty_table()
+    lines = []
+    for doc in documents:
+        doc = doc.replace(b"\r\n", b" ").replace(b"\n", b" ").strip()
+        lines.append(b'{"' + wrap_key.encode() + b'":' + doc + b"}" if wrap_key else doc)
+    data = b"\n".join(lines)
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        table = pajson.read_json(io.BytesIO(data), read_options=pajson.ReadOptions(block_size=1 << 24),
+                                 parse_options=options)
+        if table.num_rows == len(documents):
+            return table
+    except pa.ArrowInvalid:
+        pass
+    tables = []
+    for index, doc in enumerate(documents):
+        try:
+            tables.append(read_json(doc, schema, wrap_key))
+        except (ValueError, pa.ArrowInvalid) as exc:
+            raise ValueError(str(exc), index) from None
+    return pa.concat_tables(tables)
+
+
+def join_present(arrays: Sequence[pa.Array], separator: str) -> pa.Array:
+    """Element-wise join that skips nulls (null only where every input is null).
+
+    Written out because `binary_join_element_wise(..., null_handling="skip")` returned a
+    shorter array than its inputs on some pyarrow 22 inputs.
+    """
+    out = as_array(arrays[0])
+    for other in arrays[1:]:
+        other = as_array(other)
+        both = pc.binary_join_element_wise(out, other, separator)
+        out = pc.if_else(pc.is_null(out), other, pc.if_else(pc.is_null(other), out, both))
+    return out

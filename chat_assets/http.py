@@ -19,9 +19,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 

@@ -48,7 +48,7 @@ class RawFetchConfig(dg.Config):
     )
 
 
-def _combined_failure(vendor: str, errors: Sequence[VendorError], total: int) -> dg.Failure:
+def combined_failure(vendor: str, errors: Sequence[VendorError], total: int) -> dg.Failure:
     if len(errors) == 1:
         return to_failure(errors[0])
     lines = [f"{len(errors)} of {total} {vendor} account-days failed:"] + [f"- {e}" for e in errors]
@@ -115,7 +115,7 @@ def fetch_account_days(
             partition_key=day,
         )
     if errors:
-        raise _combined_failure(vendor, errors, len(days) * len(accounts))
+        raise combined_failure(vendor, errors, len(days) * len(accounts))
     metadata: dict[str, Any] = {
         "days": len(days),
         "account_days_fetched": totals["fetched"],
@@ -237,7 +237,9 @@ def normalized_assets(
         for day in context.partition_keys:
             day_started = time.monotonic()
             accounts = store.raw_accounts(vendor, day)
-            if not accounts:
+            # A vendor whose accounts are discovered (Wannabot) writes a day-level manifest even when
+            # the day had nothing: that is an empty day, not a day never fetched.
+            if not accounts and not store.exists(f"raw/{vendor}/{day}/manifest.json"):
                 raise dg.Failure(
                     description=(
                         f"[{vendor}] day {day}: no raw data stored. What to do: materialize {vendor}/raw for "

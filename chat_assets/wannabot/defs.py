@@ -1,8 +1,30 @@
-"""How this vendor plugs into the code location (filled in by its connector)."""
+"""How Wannabot plugs into the code location: its variables, resource and assets."""
 
-from chat_assets.config import VendorEnv
+from __future__ import annotations
 
-ENV = VendorEnv(vendor="wannabot", required=("WANNABOT_NOT_YET_SUPPORTED",))
-ASSETS: list = []
+from collections.abc import Mapping
+
+from chat_assets.config import VendorEnv, core_settings
+from chat_assets.wannabot.assets import ASSETS
+from chat_assets.wannabot.client import WannabotResource
+
+ENV = VendorEnv(
+    vendor="wannabot",
+    required=("WANNABOT_API_KEY",),
+    secrets=("WANNABOT_API_KEY",),
+    urls={"WANNABOT_BASE_URL": "https://api.wannabot.io"},
+)
+
+
+def resource(environ: Mapping[str, str]) -> WannabotResource:
+    values = ENV.read(environ)
+    return WannabotResource(
+        base_url=values["WANNABOT_BASE_URL"],
+        api_key=ENV.env_var("WANNABOT_API_KEY"),
+        timezone=core_settings(environ).timezone,
+    )
+
+
 SCHEDULES: list = []
 SENSORS: list = []
+__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]

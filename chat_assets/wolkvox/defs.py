@@ -30,3 +30,4 @@ def resource(environ: Mapping[str, str]) -> WolkvoxResource:
 
 SCHEDULES: list = []
 SENSORS: list = []
+__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]

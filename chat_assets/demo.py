@@ -1,0 +1,146 @@
+"""The two-command experience: `make demo` and `make dev`, against the built-in simulator.
+
+`python -m chat_assets.demo run` starts the vendor simulator on a free loopback port, writes a
+Wannabot session registry for the simulated days, materializes the last 7 complete days of every
+asset through the Dagster CLI (one run, single-run backfill policies), stops the simulator and
+prints what landed where. `python -m chat_assets.demo dev` starts the simulator and `dagster dev`
+against it until you stop it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def start_simulator(volume: str, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chat_assets.simulator", "--port", "0", "--volume", volume, *(extra or [])],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    env: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        name, _, value = line.strip().partition("=")
+        env[name] = value
+        if name == "WANNABOT_API_KEY":  # the last variable the simulator prints
+            break
+    if "SIMULATOR_URL" not in env:
+        process.kill()
+        raise SystemExit("the simulator did not start; run `python -m chat_assets.simulator --port 0` to see why")
+    return process, env
+
+
+def write_wannabot_registry(sim_url: str, data_dir: Path, days: list[str]) -> int:
+    inbox = data_dir / "inbox" / "wannabot"
+    inbox.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for day in days:
+        with urllib.request.urlopen(f"{sim_url}/wannabot/_sim/sessions?date={day}", timeout=30) as response:
+            sessions = json.loads(response.read())["sessions"]
+        lines = ["session_id,created_at"] + [f"{s['session_id']},{s['created_at']}" for s in sessions]
+        tmp = inbox / f".demo-{day}.csv.tmp"
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(inbox / f"demo-{day}.csv")
+        total += len(sessions)
+    return total
+
+
+def summary(data_dir: Path) -> str:
+    import pyarrow.dataset as ds
+
+    lines = ["", "chat_assets demo: what landed", ""]
+    warehouse = data_dir / "warehouse"
+    for table_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()) if warehouse.exists() else []:
+        dataset = ds.dataset(table_dir, format="parquet", partitioning="hive")
+        table = dataset.to_table()
+        by_provider: dict[str, int] = {}
+        for f in dataset.files:
+            provider = Path(f).stem
+            by_provider[provider] = by_provider.get(provider, 0) + ds.dataset(f, format="parquet").count_rows()
+        detail = ", ".join(f"{k} {v:,}" for k, v in sorted(by_provider.items()))
+        lines.append(f"  {table_dir.name:<18} {table.num_rows:>9,} rows   ({detail})")
+    lines += [
+        "",
+        f"  raw payloads + manifests: {data_dir / 'raw'}",
+        f"  warehouse (Parquet, hive): {warehouse}",
+        "  query it:  .venv/bin/python -c \"import duckdb; print(duckdb.sql(\\\"select provider, count(*) from "
+        "read_parquet('data/warehouse/messages/*/*.parquet', hive_partitioning=true) group by 1\\\"))\"",
+        "  open the UI: make dev   (then http://127.0.0.1:3000)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    tz = os.environ.get("CHAT_ASSETS_TIMEZONE", "America/Bogota")
+    data_dir = Path(os.environ.get("CHAT_ASSETS_DATA_DIR", ROOT / "data")).resolve()
+    yesterday = datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
+    first = yesterday - timedelta(days=args.days - 1)
+    days = [(first + timedelta(days=i)).isoformat() for i in range(args.days)]
+    process, sim_env = start_simulator(args.volume, ["--timezone", tz])
+    try:
+        print(f"simulator at {sim_env['SIMULATOR_URL']}; materializing {days[0]}...{days[-1]} for every vendor")
+        sessions = write_wannabot_registry(sim_env["SIMULATOR_URL"], data_dir, days)
+        print(f"wrote a Wannabot session registry of {sessions:,} sessions under {data_dir / 'inbox/wannabot'}")
+        env = {**os.environ, **sim_env, "CHAT_ASSETS_DATA_DIR": str(data_dir),
+               "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT))}
+        command = [str(BIN / "dagster"), "asset", "materialize", "-m", "chat_assets.definitions", "--select", "*",
+                   "--partition-range", f"{days[0]}...{days[-1]}"]
+        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=not args.verbose, text=True)
+        if result.returncode != 0:
+            if not args.verbose:
+                sys.stderr.write(result.stdout[-6000:] + result.stderr[-6000:])
+            print("\nthe demo run failed: the lines above say which vendor, account and day, and what to do.")
+            return result.returncode
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    print(summary(data_dir))
+    return 0
+
+
+def dev(args: argparse.Namespace) -> int:
+    process, sim_env = start_simulator(args.volume)
+    env = {**os.environ, **sim_env, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT))}
+    print(f"simulator at {sim_env['SIMULATOR_URL']}; starting dagster dev (Ctrl-C stops both)")
+    try:
+        return subprocess.call([str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(args.port)], env=env, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        process.terminate()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chat_assets.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="materialize the last complete days against the simulator")
+    p_run.add_argument("--days", type=int, default=7)
+    p_run.add_argument("--volume", default="40-120", help="simulated conversations per account per day, MIN-MAX")
+    p_run.add_argument("--verbose", action="store_true", help="show Dagster's own output")
+    p_run.set_defaults(func=run)
+    p_dev = sub.add_parser("dev", help="the simulator plus `dagster dev`")
+    p_dev.add_argument("--volume", default="40-120")
+    p_dev.add_argument("--port", type=int, default=3000)
+    p_dev.set_defaults(func=dev)
+    args = parser.parse_args(argv)
+    if shutil.which("dagster", path=str(BIN)) is None:
+        raise SystemExit("dagster is not installed in this environment; run `make demo` (it installs it)")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

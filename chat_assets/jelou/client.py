@@ -1,0 +1,119 @@
+"""Jelou history client: a bot's local day as ISO 8601 bounds, pages of 50 until `totalPages`.
+
+Page 1 tells how many pages there are; the rest are fetched with bounded concurrency. The
+password never leaves the Basic header, and the redactor knows the header's base64 form too.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import dagster as dg
+import httpx
+
+from chat_assets.errors import AccountNotFoundError, AuthError, PayloadError, RequestRejectedError
+from chat_assets.http import HttpPolicy, Redactor, VendorHttp
+from chat_assets.partitions import day_bounds
+from chat_assets.storage import RawFetch
+
+VENDOR = "jelou"
+PAGE_SIZE = 50
+
+
+class JelouResource(dg.ConfigurableResource):
+    """Jelou credentials (JELOU_*); the password is only ever read through EnvVar."""
+
+    base_url: str
+    username: str
+    password: str
+    bot_ids: str
+    timezone: str
+    concurrency: int = 4
+    #: Minutes of silence that end a conversation (Jelou has no conversation id).
+    silence_minutes: int = 30
+
+    def accounts(self) -> list[str]:
+        return [b.strip() for b in self.bot_ids.split(",") if b.strip()]
+
+    def client(self, transport: httpx.BaseTransport | None = None) -> JelouClient:
+        return JelouClient(self.base_url, self.username, self.password, self.timezone, concurrency=self.concurrency,
+                           transport=transport)
+
+
+class JelouClient:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        timezone: str,
+        *,
+        concurrency: int = 4,
+        policy: HttpPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.timezone = timezone
+        self.concurrency = max(1, concurrency)
+        self.redact = Redactor(basic_auth=(username, password))
+        policy = policy or HttpPolicy(max_concurrency=self.concurrency)
+        self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, auth=(username, password),
+                               transport=transport)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def bounds(self, day: str) -> tuple[str, str]:
+        start, end = day_bounds(day, self.timezone)
+        last = end - timedelta(milliseconds=1)
+        return start.isoformat(timespec="milliseconds"), last.isoformat(timespec="milliseconds")
+
+    def _params(self, day: str, page: int) -> dict[str, object]:
+        start, end = self.bounds(day)
+        return {"limit": PAGE_SIZE, "page": page, "startAt": start, "endAt": end}
+
+    def describe(self, day: str, bot: str) -> dict[str, object]:
+        return self.http.describe("GET", self.http.url(f"/v1/external/messages/history/{bot}"), self._params(day, 1))
+
+    def _get(self, bot: str, day: str, page: int) -> httpx.Response:
+        url = self.http.url(f"/v1/external/messages/history/{bot}")
+        return self.http.request("GET", url, params=self._params(day, page), account=bot, day=day)
+
+    def _check(self, fetch: RawFetch, response: httpx.Response, bot: str, day: str, page: int) -> dict:
+        name = f"page-{page:04d}.json"
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        results = body.get("results") if isinstance(body, dict) else None
+        fetch.add(name, response.content, status=response.status_code,
+                  records=len(results) if isinstance(results, list) else None)
+        status = response.status_code
+        if status == 200 and isinstance(results, list) and isinstance(body.get("pagination"), dict):
+            return body
+        if status == 401:
+            raise AuthError(VENDOR, bot, day, "Jelou answered 401 'Authentication failed'",
+                            action="Check JELOU_USERNAME and JELOU_PASSWORD in .env.")
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        if status == 404:
+            raise AccountNotFoundError(
+                VENDOR, bot, day, f"Jelou does not know bot '{bot}' ({error.get('key', 'not found')})",
+                action="Check JELOU_BOT_IDS: the bot id is wrong or the bot was deleted.",
+            )
+        if status == 422:
+            detail = json.dumps(body.get("validationError", {}), ensure_ascii=False) if isinstance(body, dict) else ""
+            raise RequestRejectedError(VENDOR, bot, day, f"Jelou rejected the request (422): {detail[:300]}")
+        raise PayloadError(VENDOR, bot, day, f"page {page} answered HTTP {status} without the documented "
+                                             "`pagination` and `results`")
+
+    def fetch_day(self, fetch: RawFetch, day: str, bot: str) -> None:
+        first = self._check(fetch, self._get(bot, day, 1), bot, day, 1)
+        pages = int(first["pagination"].get("totalPages") or 0)
+        rest = list(range(2, pages + 1))
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            responses = list(pool.map(lambda p: self._get(bot, day, p), rest))
+        for page, response in zip(rest, responses, strict=True):
+            self._check(fetch, response, bot, day, page)
+        fetch.note(pages=max(pages, 1), total=first["pagination"].get("total"),
+                   startAt=self.bounds(day)[0], endAt=self.bounds(day)[1])

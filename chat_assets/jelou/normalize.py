@@ -1,0 +1,119 @@
+"""Jelou history pages -> canonical `messages`, with conversations derived by sessionization.
+
+`by` user / bot / operator -> customer / bot / agent. The customer is whichever of sender and
+recipient is not the bot (the sender for user messages, the recipient otherwise). Jelou has no
+conversation id: a conversation is one customer's messages until `silence_minutes` (30 by
+default) pass without any; its id is `<customer>-<first message time>` in UTC, deterministic.
+Media bubbles keep their `mediaUrl` as text (followed by the caption, if any); locations
+become "lat,lng". Messages repeated across pages (new ones arriving while paging) count once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chat_assets import canonical
+from chat_assets.vendor_assets import NormalizeInput
+
+VENDOR = "jelou"
+PARTY = pa.struct([("id", pa.string()), ("name", pa.string()), ("names", pa.string()), ("type", pa.string())])
+COORDS = pa.struct([("lat", pa.float64()), ("lng", pa.float64())])
+BUBBLE = pa.struct([("type", pa.string()), ("text", pa.string()), ("mediaUrl", pa.string()), ("caption", pa.string()),
+                    ("coordinates", COORDS), ("lat", pa.float64()), ("lng", pa.float64())])
+RESULT = pa.struct([("recipient", PARTY), ("sender", PARTY), ("by", pa.string()), ("messageId", pa.string()),
+                    ("status", pa.string()), ("bubble", BUBBLE), ("createdAt", pa.string())])
+PAGE = pa.schema([("results", pa.list_(RESULT))])
+TYPES = {"TEXT": "text", "IMAGE": "image", "VIDEO": "video", "AUDIO": "audio", "DOCUMENT": "file", "FILE": "file",
+         "LOCATION": "location", "STICKER": "sticker", "CONTACT": "contact", "TEMPLATE": "template",
+         "BUTTONS": "buttons", "QUICK_REPLY": "buttons", "CAROUSEL": "cards", "LIST": "list"}
+
+
+def sessionize(customer: np.ndarray, epoch_us: np.ndarray, silence_us: int) -> np.ndarray:
+    """Segment number per row (rows sorted by customer then time): a new customer or a gap starts one."""
+    if not len(customer):
+        return np.array([], dtype=np.int64)
+    new = np.ones(len(customer), dtype=bool)
+    new[1:] = (customer[1:] != customer[:-1]) | (np.diff(epoch_us) > silence_us)
+    return np.cumsum(new) - 1
+
+
+def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, pa.Table]:
+    files = inp.files(prefix="page-", suffix=".json")
+    try:
+        pages = canonical.read_json_many([inp.read(rel) for rel, _ in files], PAGE)
+    except ValueError as exc:
+        index = exc.args[1] if len(exc.args) > 1 else 0
+        raise inp.payload_error(files[index][0], f"page is not readable JSON: {exc.args[0]}") from None
+    lists = canonical.as_array(pages.column("results"))
+    rows = pc.list_flatten(lists)
+    if not len(rows):
+        return {}
+    file_of = pc.take(pa.array([rel for rel, _ in files]), pc.list_parent_indices(lists))
+    position = canonical.positions_in_lists(lists)
+
+    by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
+    role = pc.if_else(pc.equal(by, "user"), "customer", pc.if_else(pc.equal(by, "bot"), "bot",
+                      pc.if_else(pc.equal(by, "operator"), "agent", "system")))
+    sender, recipient = rows.field("sender"), rows.field("recipient")
+    is_user = pc.equal(by, "user")
+    customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
+    customer_name = pc.if_else(is_user, pc.coalesce(sender.field("name"), sender.field("names")),
+                               pc.coalesce(recipient.field("names"), recipient.field("name")))
+    sent_at = pc.cast(rows.field("createdAt"), pa.timestamp("us", tz="UTC"))
+    message_id = rows.field("messageId")
+
+    frame = pd.DataFrame({
+        "customer": pc.fill_null(customer, "").to_numpy(zero_copy_only=False),
+        "t": pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False),
+        "id": pc.fill_null(message_id, "").to_numpy(zero_copy_only=False),
+    })
+    frame = frame[~(frame["id"].ne("") & frame["id"].duplicated(keep="first"))]
+    frame = frame.sort_values(["customer", "t", "id"], kind="stable")
+    order = pa.array(frame.index.to_numpy())
+    take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
+    segment = sessionize(frame["customer"].to_numpy(), frame["t"].to_numpy(), silence_minutes * 60_000_000)
+    first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1] if len(segment) else np.array([], int)
+    start_us = frame["t"].to_numpy()[first_of_segment][segment]
+    start_text = pd.to_datetime(start_us, unit="us", utc=True).strftime("%Y%m%dT%H%M%S%fZ").to_numpy()
+    customer_sorted = take(customer)
+    conversation = pc.binary_join_element_wise(pc.fill_null(customer_sorted, "unknown"), pa.array(start_text), "-")
+    seq = canonical.seq_within(conversation)
+    n = len(order)
+
+    bubble = rows.field("bubble")
+    kind = pc.utf8_upper(pc.fill_null(bubble.field("type"), "TEXT"))
+    keys, values = pa.array(list(TYPES)), pa.array(list(TYPES.values()))
+    content_type = pc.fill_null(pc.take(values, pc.index_in(kind, keys)), "other")
+    lat = pc.coalesce(bubble.field("coordinates").field("lat"), bubble.field("lat"))
+    lng = pc.coalesce(bubble.field("coordinates").field("lng"), bubble.field("lng"))
+    location = pc.binary_join_element_wise(pc.cast(lat, pa.string()), pc.cast(lng, pa.string()), ",")
+    caption = pc.coalesce(canonical.empty_to_null(bubble.field("text")), canonical.empty_to_null(bubble.field("caption")))
+    media = canonical.empty_to_null(bubble.field("mediaUrl"))
+    text = pc.coalesce(pc.binary_join_element_wise(media, caption, " "), media, caption, location)
+    fallback_id = pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":")
+    channel = pc.utf8_lower(canonical.empty_to_null(sender.field("type")))
+    role_sorted = take(role)
+    table = canonical.messages_table(n, {
+        "provider": VENDOR,
+        "account": inp.account,
+        "conversation_id": conversation,
+        "message_id": pc.coalesce(canonical.empty_to_null(take(message_id)), fallback_id),
+        "seq": seq,
+        "sent_at": take(sent_at),
+        "sender_role": role_sorted,
+        "sender_id": take(sender.field("id")),
+        "sender_name": take(pc.coalesce(sender.field("name"), sender.field("names"))),
+        "customer_id": customer_sorted,
+        "customer_name": take(customer_name),
+        "agent_name": pc.if_else(pc.equal(role_sorted, "agent"), take(pc.coalesce(sender.field("name"),
+                                 sender.field("names"))), pa.scalar(None, pa.string())),
+        "channel": pc.if_else(pc.equal(role_sorted, "agent"), pa.scalar(None, pa.string()), take(channel)),
+        "content_type": take(content_type),
+        "text": take(text),
+        "raw_ref": canonical.raw_refs(take(file_of), pc.cast(take(position), pa.string())),
+    })
+    inp.notes["sessionization"] = f"{silence_minutes} min of silence ends a conversation"
+    return {"messages": table}

@@ -1,0 +1,149 @@
+"""Neoagent ChatContentHistory client: wide UTC ranges, split only when the vendor says 413.
+
+A local day spans two UTC dates, so a run asks once for the UTC range that covers all the
+local days it needs (a 31-day backfill is a handful of calls, not 62), halving the range on a
+413. Each answer is kept once, content-addressed, under raw/neoagent/_ranges/<serial>/, and
+every local day's manifest references the answers that cover it. At most 10 requests a minute
+per key, counted in a state file every run and process shares (`SharedWindowLimiter`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import httpx
+
+from chat_assets.errors import (
+    AccountNotFoundError,
+    AuthError,
+    PayloadError,
+    RateLimitedError,
+    RequestRejectedError,
+)
+from chat_assets.http import HttpPolicy, Redactor, VendorHttp
+from chat_assets.partitions import day_bounds
+from chat_assets.ratelimit import SharedWindowLimiter, key_file, state_dir
+from chat_assets.storage import DataStore, RawFetch
+
+VENDOR = "neoagent"
+PATH = "/chat/Chatbot/ChatContentHistory"
+
+
+class NeoagentResource(dg.ConfigurableResource):
+    """Neoagent credentials (NEOAGENT_*); the key is only ever read through EnvVar."""
+
+    base_url: str
+    api_key: str
+    serial_numbers: str
+    timezone: str
+    data_dir: str = "./data"
+    max_per_minute: int = 10
+
+    def accounts(self) -> list[str]:
+        return [s.strip() for s in self.serial_numbers.split(",") if s.strip()]
+
+    def client(self, store: DataStore, transport: httpx.BaseTransport | None = None) -> NeoagentClient:
+        return NeoagentClient(self.base_url, self.api_key, self.timezone, store=store, state=state_dir(self.data_dir),
+                              max_per_minute=self.max_per_minute, transport=transport)
+
+
+def utc_dates(day: str, tz: str) -> tuple[date, date]:
+    """The UTC dates a local day touches (first, last)."""
+    start, end = day_bounds(day, tz)
+    return start.astimezone(UTC).date(), (end - timedelta(microseconds=1)).astimezone(UTC).date()
+
+
+class NeoagentClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timezone: str,
+        *,
+        store: DataStore,
+        state: Path,
+        max_per_minute: int = 10,
+        policy: HttpPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.timezone = timezone
+        self.store = store
+        self.redact = Redactor([api_key])
+        limiter = SharedWindowLimiter(key_file(state, "neoagent-rate", api_key, ".json"), max_per_minute, 60.0)
+        self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, headers={"Authorization": api_key},
+                               limiter=limiter, transport=transport)
+        self.url = self.http.url(PATH)
+        #: serial -> [(first UTC date, last UTC date, stored path)] answers fetched by this client.
+        self.ranges: dict[str, list[tuple[date, date, str]]] = {}
+        self.span: tuple[str, str] | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def describe(self, day: str, serial: str) -> dict[str, object]:
+        first, last = utc_dates(day, self.timezone)
+        return self.http.describe("POST", self.url, body={"SerialNumber": serial, "StartTime": first.isoformat(),
+                                                         "EndTime": last.isoformat()})
+
+    def plan(self, days: list[str]) -> None:
+        """The local days this run must fetch; one range covering them is asked for per serial."""
+        self.span = (min(days), max(days)) if days else None
+
+    def _post(self, serial: str, first: date, last: date, label: str) -> list[tuple[date, date, str]]:
+        body = {"SerialNumber": serial, "StartTime": first.isoformat(), "EndTime": last.isoformat()}
+        response = self.http.request("POST", self.url, json=body, account=serial, day=label)
+        rel = self.store.write_shared(VENDOR, serial, f"{first.isoformat()}_{last.isoformat()}.json", response.content)
+        where = self.store.abspath(rel)
+        try:
+            parsed = json.loads(response.content)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or "Success" not in parsed:
+            raise PayloadError(VENDOR, serial, label, f"HTTP {response.status_code} without the documented "
+                               "Success/Code/Message object", raw_path=where)
+        code = int(parsed.get("Code") or response.status_code)
+        message = str(parsed.get("Message") or "")
+        if parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
+            return [(first, last, rel)]
+        if code == 413 or response.status_code == 413:
+            if first == last:
+                raise RequestRejectedError(VENDOR, serial, label, "413 (range too wide) even for a single date",
+                                           raw_path=where)
+            middle = first + (last - first) // 2
+            return self._post(serial, first, middle, label) + self._post(serial, middle + timedelta(days=1), last, label)
+        if code == 401:
+            raise AuthError(VENDOR, serial, label, f"Neoagent rejected the key (401 '{message}')",
+                            action="Check NEOAGENT_API_KEY in .env.", raw_path=where)
+        if code == 404:
+            raise AccountNotFoundError(VENDOR, serial, label, f"Neoagent does not know chatbot {serial} ('{message}')",
+                                       action="Check NEOAGENT_SERIAL_NUMBERS in .env.", raw_path=where)
+        if code == 429:
+            raise RateLimitedError(VENDOR, serial, label, f"Neoagent refused the call as over its rate ('{message}')",
+                                   raw_path=where)
+        if code == 400:
+            raise RequestRejectedError(VENDOR, serial, label, f"Neoagent rejected the dates ('{message}')", raw_path=where)
+        raise PayloadError(VENDOR, serial, label, f"Success:false with Code {code} ('{message}')", raw_path=where)
+
+    def _fetch_span(self, serial: str) -> None:
+        assert self.span is not None
+        first, _ = utc_dates(self.span[0], self.timezone)
+        _, last = utc_dates(self.span[1], self.timezone)
+        label = self.span[0] if self.span[0] == self.span[1] else f"{self.span[0]}..{self.span[1]}"
+        self.ranges[serial] = self._post(serial, first, last, label)
+
+    def fetch_day(self, fetch: RawFetch, day: str, serial: str) -> None:
+        if self.span is None or not self.span[0] <= day <= self.span[1]:
+            self.plan([day])
+            self.ranges.pop(serial, None)
+        if serial not in self.ranges:
+            self._fetch_span(serial)
+        first, last = utc_dates(day, self.timezone)
+        used = []
+        for lo, hi, rel in self.ranges[serial]:
+            if lo <= last and hi >= first:
+                fetch.reference(rel, utc_first=lo.isoformat(), utc_last=hi.isoformat())
+                used.append(rel)
+        fetch.note(utc_dates=[first.isoformat(), last.isoformat()], answers=len(used))

@@ -1,0 +1,98 @@
+"""Wannabot assets: `wannabot/raw` (one JSON per registered session, filed under its bot) and messages.
+
+The day's sessions come from the registry (registry.py). Sessions already stored are not
+fetched again (unless `refetch`), so a registry file that grows only costs its new sessions. A
+session the vendor does not know fails the run, naming it and its registry file, after the
+day's other sessions were stored; its answer is kept under raw/_failed/wannabot/<day>/.
+"""
+
+import json
+import time
+from collections import defaultdict
+
+import dagster as dg
+
+from chat_assets import partitions
+from chat_assets.errors import VendorError
+from chat_assets.vendor_assets import RawFetchConfig, StoreResource, combined_failure, normalized_assets
+from chat_assets.wannabot.client import VENDOR, WannabotResource
+from chat_assets.wannabot.normalize import normalize_one
+from chat_assets.wannabot.registry import INBOX, read_registry
+
+
+@dg.asset(
+    key=[VENDOR, "raw"],
+    group_name=VENDOR,
+    partitions_def=partitions.daily,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"api", "json"},
+    description=(
+        f"Wannabot history of every session registered in {INBOX}/*.csv for the local day, one JSON per session "
+        "under raw/wannabot/<day>/<bot>/ (the bot comes from the answer's bot.id)."
+    ),
+)
+def wannabot_raw(
+    context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, wannabot: WannabotResource
+) -> dg.MaterializeResult:
+    client = wannabot.client()
+    data = store.store(redact=client.redact)
+    registry = read_registry(data, store.timezone)
+    for problem in registry.rejected:
+        context.log.warning(f"wannabot registry: {problem}")
+    errors: list[VendorError] = []
+    total_fetched = 0
+    try:
+        for day in context.partition_keys:
+            started = time.monotonic()
+            sessions = registry.for_day(day)
+            stored: set[str] = set()
+            for bot in data.raw_accounts(VENDOR, day):
+                manifest = data.raw_manifest(VENDOR, day, bot) or {}
+                stored.update(f.get("session_id") for f in manifest.get("files", []) if f.get("session_id"))
+            todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
+            results = client.fetch(todo)
+            by_bot = defaultdict(list)
+            for result in results:
+                if result.error is None:
+                    by_bot[result.bot].append(result)
+                    continue
+                kept = f"raw/_failed/{VENDOR}/{day}/{result.session.session_id}.json"
+                data.write_bytes(kept, result.body)
+                errors.append(result.error.with_raw_path(data.abspath(kept)))
+                context.log.error(str(result.error))
+            for bot, bot_results in sorted(by_bot.items()):
+                request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
+                with data.raw_fetch(VENDOR, day, bot, request, redact=client.redact, keep_existing=True) as fetch:
+                    for r in bot_results:
+                        fetch.add(f"{r.session.session_id}.json", r.body, status=r.status, records=r.body.count(b'"is_bot"'),
+                                  session_id=r.session.session_id, created_at=r.session.created_at.isoformat(),
+                                  registry=r.session.source)
+            total_fetched += len(results)
+            summary = {"day": day, "registered": len(sessions), "already_stored": len(sessions) - len(todo),
+                       "fetched": len(results), "failed": [r.session.session_id for r in results if r.error],
+                       "rejected_registry_lines": registry.rejected}
+            # A day-level summary: also what tells an empty day (no sessions) from a day never fetched.
+            data.write_bytes(f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode())
+            context.add_asset_metadata(
+                {"sessions_registered": len(sessions), "sessions_fetched": len(results),
+                 "sessions_failed": len(summary["failed"]), "bots": ", ".join(sorted(by_bot)) or "none",
+                 "elapsed_s": round(time.monotonic() - started, 3)},
+                partition_key=day,
+            )
+    finally:
+        client.close()
+    if errors:
+        raise combined_failure(VENDOR, errors, total_fetched)
+    return dg.MaterializeResult(metadata={"days": len(context.partition_keys), "sessions_fetched": total_fetched,
+                                          "http": dg.MetadataValue.json(client.http.stats.as_metadata())})
+
+
+wannabot_normalized = normalized_assets(
+    vendor=VENDOR,
+    tables=("messages",),
+    partitions_def=partitions.daily,
+    normalize_one=normalize_one,
+    description="Wannabot session histories, normalized.",
+)
+
+ASSETS = [wannabot_raw, wannabot_normalized]

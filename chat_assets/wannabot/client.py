@@ -1,0 +1,95 @@
+"""Wannabot history client: one POST per session id, with bounded concurrency."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import dagster as dg
+import httpx
+
+from chat_assets.errors import AuthError, PayloadError, VendorError
+from chat_assets.http import HttpPolicy, Redactor, VendorHttp
+from chat_assets.wannabot.registry import Session
+
+VENDOR = "wannabot"
+PATH = "/v1/conversation/history"
+
+
+class WannabotResource(dg.ConfigurableResource):
+    """Wannabot API key (WANNABOT_API_KEY, read only through EnvVar) and fetch concurrency."""
+
+    base_url: str
+    api_key: str
+    timezone: str
+    concurrency: int = 4
+
+    def client(self, transport: httpx.BaseTransport | None = None) -> WannabotClient:
+        return WannabotClient(self.base_url, self.api_key, concurrency=self.concurrency, transport=transport)
+
+
+@dataclass
+class SessionResult:
+    session: Session
+    status: int
+    body: bytes
+    bot: str | None = None
+    error: VendorError | None = None
+
+
+class WannabotClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        concurrency: int = 4,
+        policy: HttpPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.concurrency = max(1, concurrency)
+        self.redact = Redactor([api_key])
+        self.http = VendorHttp(VENDOR, base_url, policy=policy or HttpPolicy(max_concurrency=self.concurrency),
+                               redactor=self.redact, headers={"Authorization": f"bearer {api_key}"}, transport=transport)
+        self.url = self.http.url(PATH)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def describe(self, session_id: str) -> dict[str, object]:
+        return self.http.describe("POST", self.url, body={"session_id": session_id})
+
+    def _one(self, session: Session) -> SessionResult:
+        response = self.http.request("POST", self.url, json={"session_id": session.session_id}, account=None,
+                                     day=session.day)
+        result = SessionResult(session, response.status_code, response.content)
+        where = f"session {session.session_id} (registry {session.source}, line {session.line})"
+        if response.status_code == 401:
+            result.error = AuthError(VENDOR, None, session.day, "Wannabot rejected the API key (401)",
+                                     action="Check WANNABOT_API_KEY in .env.")
+            return result
+        if response.status_code == 404:
+            result.error = PayloadError(VENDOR, None, session.day, f"Wannabot does not know {where}",
+                                        action="Check the registry line: the session id is wrong or was deleted. "
+                                               "The day's other sessions were stored.")
+            return result
+        try:
+            messages = json.loads(response.content)
+        except ValueError:
+            messages = None
+        if response.status_code != 200 or not isinstance(messages, list):
+            result.error = PayloadError(VENDOR, None, session.day,
+                                        f"{where} answered HTTP {response.status_code} without the documented list")
+            return result
+        bots = {m.get("bot", {}).get("id") for m in messages if isinstance(m, dict) and isinstance(m.get("bot"), dict)}
+        bots.discard(None)
+        if len(bots) > 1:
+            result.error = PayloadError(VENDOR, None, session.day, f"{where} mixes bots {sorted(bots)}")
+            return result
+        result.bot = bots.pop() if bots else "unknown-bot"
+        return result
+
+    def fetch(self, sessions: list[Session]) -> list[SessionResult]:
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self._one, sessions))

@@ -1,0 +1,118 @@
+"""Wannabot session histories -> canonical `messages`.
+
+`is_user` is the customer, `is_bot` the bot; typing indicators (empty `data`) are dropped.
+Bot text comes from `interaction_data`: its `text` (or `image`), plus a readable rendering of
+CARDS / LIST elements ("title — subtitle", one per line) and of buttons ("[Sí | No]"), so an
+analyst reads what the customer saw. `is_error` marks a fallback. Messages carry no time: the
+first message of a session gets the registry's `created_at`, the others a null `sent_at`.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chat_assets import canonical
+from chat_assets.vendor_assets import NormalizeInput
+
+VENDOR = "wannabot"
+BUTTON = pa.struct([("title", pa.string())])
+ELEMENT = pa.struct([("title", pa.string()), ("subtitle", pa.string()), ("buttons", pa.list_(BUTTON))])
+INTERACTION = pa.struct([("text", pa.string()), ("image", pa.string()), ("buttons", pa.list_(BUTTON)),
+                         ("elements", pa.list_(ELEMENT))])
+DATA = pa.struct([("text", pa.string()), ("image", pa.string()), ("type", pa.string()), ("is_error", pa.bool_()),
+                  ("interaction_data", INTERACTION)])
+MESSAGE = pa.struct([("session_id", pa.string()), ("is_typing", pa.bool_()), ("typing", pa.bool_()),
+                     ("bot", pa.struct([("id", pa.string()), ("type", pa.string())])), ("is_bot", pa.bool_()),
+                     ("is_user", pa.bool_()), ("data", DATA)])
+SESSION = pa.schema([("messages", pa.list_(MESSAGE))])
+TYPES = {"TEXT": "text", "IMAGE": "image", "HTML": "html", "CARDS": "cards", "LIST": "list", "LOCATION": "location",
+         "STRIPE_CHECKOUT": "checkout", "PUSH_PERMISSION": "push_permission", "PUSH_PERMITS": "push_permission",
+         "VIDEO": "video", "AUDIO": "audio", "FILE": "file"}
+NULL = pa.scalar(None, pa.string())
+
+
+def _joined(lists: pa.Array, labels_of: callable, separator: str) -> pa.Array:  # type: ignore[valid-type]
+    """Join a per-row list of labels into one string per row; empty or null lists give null."""
+    lists = canonical.as_array(lists)
+    values = pc.list_flatten(lists)
+    offsets = lists.offsets
+    offsets = pc.subtract(offsets, offsets[0])
+    labels = pa.ListArray.from_arrays(offsets, labels_of(values))
+    out = pc.binary_join(labels, separator)
+    return pc.if_else(pc.equal(pc.fill_null(out, ""), ""), NULL, out)
+
+
+def _button_titles(buttons: pa.Array) -> pa.Array:
+    return buttons.field("title") if len(buttons) else pa.array([], pa.string())
+
+
+def _element_label(elements: pa.Array) -> pa.Array:
+    if not len(elements):
+        return pa.array([], pa.string())
+    title, subtitle = elements.field("title"), elements.field("subtitle")
+    return pc.coalesce(pc.binary_join_element_wise(title, subtitle, " — "), title, subtitle)
+
+
+def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
+    files = inp.files(suffix=".json")
+    try:
+        sessions = canonical.read_json_many([inp.read(rel) for rel, _ in files], SESSION, wrap_key="messages")
+    except ValueError as exc:
+        index = exc.args[1] if len(exc.args) > 1 else 0
+        raise inp.payload_error(files[index][0], f"session history is not readable JSON: {exc.args[0]}") from None
+    lists = canonical.as_array(sessions.column("messages"))
+    msgs = pc.list_flatten(lists)
+    if not len(msgs):
+        return {}
+    parent = pc.list_parent_indices(lists)
+    position = canonical.positions_in_lists(lists)
+    session_ids = pa.array([entry.get("session_id") or rel.rsplit("/", 1)[1].removesuffix(".json") for rel, entry in files])
+    created = pc.cast(pa.array([entry.get("created_at") for _, entry in files], pa.string()),
+                      pa.timestamp("us", tz="UTC"))
+    file_names = pa.array([rel for rel, _ in files])
+
+    data = msgs.field("data")
+    typing = pc.or_(pc.fill_null(msgs.field("is_typing"), False), pc.fill_null(msgs.field("typing"), False))
+    keep = pc.invert(typing)
+    msgs, data, parent, position = (pc.filter(a, keep) for a in (msgs, data, parent, position))
+    n = len(msgs)
+    if not n:
+        return {}
+    conversation = pc.take(session_ids, parent)
+    seq = canonical.seq_within(conversation)
+
+    is_user = pc.fill_null(msgs.field("is_user"), False)
+    is_bot = pc.fill_null(msgs.field("is_bot"), False)
+    role = pc.if_else(is_user, "customer", pc.if_else(is_bot, "bot", "system"))
+    kind = pc.utf8_upper(pc.fill_null(data.field("type"), "TEXT"))
+    bot_type = pc.fill_null(pc.take(pa.array(list(TYPES.values())), pc.index_in(kind, pa.array(list(TYPES)))), "other")
+    user_image = pc.is_valid(canonical.empty_to_null(data.field("image")))
+    content_type = pc.if_else(is_user, pc.if_else(user_image, "image", "text"), bot_type)
+
+    interaction = data.field("interaction_data")
+    elements = _joined(interaction.field("elements"), _element_label, "\n")
+    buttons = _joined(interaction.field("buttons"), _button_titles, " | ")
+    buttons = pc.binary_join_element_wise("[", buttons, "]", "")
+    base = pc.coalesce(canonical.empty_to_null(interaction.field("text")),
+                       canonical.empty_to_null(interaction.field("image")))
+    bot_text = canonical.join_present([base, elements, buttons], "\n")
+    bot_text = pc.if_else(pc.equal(bot_text, ""), NULL, bot_text)
+    user_text = pc.coalesce(canonical.empty_to_null(data.field("text")), canonical.empty_to_null(data.field("image")))
+    first = pc.equal(seq, 0)
+    table = canonical.messages_table(n, {
+        "provider": VENDOR,
+        "account": inp.account,
+        "conversation_id": conversation,
+        "message_id": pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":"),
+        "seq": seq,
+        "sent_at": pc.if_else(first, pc.take(created, parent), pa.scalar(None, pa.timestamp("us", tz="UTC"))),
+        "sender_role": role,
+        "channel": pc.utf8_lower(canonical.empty_to_null(msgs.field("bot").field("type"))),
+        "content_type": content_type,
+        "text": pc.if_else(is_user, user_text, bot_text),
+        "is_fallback": pc.and_(is_bot, pc.fill_null(data.field("is_error"), False)),
+        "raw_ref": canonical.raw_refs(pc.take(file_names, parent), pc.cast(position, pa.string())),
+    })
+    inp.notes["sent_at"] = "first message of each session = registry created_at; others null (no message times)"
+    return {"messages": table}
