@@ -54,7 +54,7 @@ def local_to_utc(naive: pa.Array, tz: str) -> pa.Array:
 def parse_times(values: pa.Array, formats: Sequence[str]) -> tuple[pa.Array | None, str | None]:
     """The first format that parses every non-null value; (None, None) when none does."""
     values = as_array(values)
-    wanted = values.length() - values.null_count if hasattr(values, "length") else len(values) - values.null_count
+    wanted = len(values) - values.null_count
     for fmt in formats:
         parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
         if len(parsed) - parsed.null_count == wanted:

@@ -87,7 +87,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     parent = pc.list_parent_indices(lists)
     position = canonical.positions_in_lists(lists)
     conn_id = pc.take(canonical.as_array(convs.column("conn_id")), parent)
-    local, _ = canonical.parse_times(msgs.field("date"), ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"))
+    local, _ = canonical.parse_times(canonical.empty_to_null(msgs.field("date")), ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"))
     if local is None:
         raise inp.payload_error(files[0][0], "message `date` values are not 'YYYY-MM-DD HH:MM:SS'")
     sent_at = canonical.local_to_utc(local, tz)

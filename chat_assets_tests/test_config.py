@@ -1,0 +1,65 @@
+"""The configuration contract: clear errors, and unconfigured vendors that stay out of the way."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from chat_assets.config import ConfigError, core_settings
+from chat_assets.definitions import build_definitions, configured_vendors
+from chat_assets.simulator import Simulator
+
+
+def test_unknown_timezone_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="CHAT_ASSETS_TIMEZONE='Mars/Olympus' is not a known IANA time zone"):
+        core_settings({"CHAT_ASSETS_TIMEZONE": "Mars/Olympus"})
+
+
+def test_defaults() -> None:
+    settings = core_settings({})
+    assert settings.data_dir == "./data"
+    assert settings.timezone == "America/Bogota"
+
+
+def test_empty_account_list_is_a_clear_error() -> None:
+    env = {"MULTICHAT_LOGIN": "u", "MULTICHAT_TOKEN": "t", "MULTICHAT_NUMBERS": " , ,"}
+    assert configured_vendors(env) == ["multichat"]
+    with pytest.raises(ConfigError, match="MULTICHAT_NUMBERS is set but lists no account"):
+        build_definitions(env)
+
+
+def test_bad_base_url_is_a_clear_error() -> None:
+    env = {"WANNABOT_API_KEY": "k", "WANNABOT_BASE_URL": "api.wannabot.io"}
+    with pytest.raises(ConfigError, match="WANNABOT_BASE_URL='api.wannabot.io' is not an http"):
+        build_definitions(env)
+
+
+def test_no_vendor_configured_still_loads() -> None:
+    defs = build_definitions({})
+    assert configured_vendors({}) == []
+    assert list(defs.resources) == ["store"]
+
+
+def test_one_vendor_without_credentials_does_not_break_the_others() -> None:
+    env = {"WOLKVOX_SERVER": "0042", "WOLKVOX_TOKEN": "tok", "JELOU_USERNAME": "only-the-user"}
+    defs = build_definitions(env)
+    keys = {key.to_user_string() for a in defs.assets for key in a.keys}
+    assert keys == {"wolkvox/raw", "wolkvox/messages"}
+
+
+def test_all_vendors_with_the_simulator_env(sim: Simulator) -> None:
+    defs = build_definitions(sim.env())
+    keys = {key.to_user_string() for a in defs.assets for key in a.keys}
+    for vendor in ("multichat", "wolkvox", "jelou", "neoagent", "wannabot"):
+        assert {f"{vendor}/raw", f"{vendor}/messages"} <= keys
+    assert "multichat/captures" in keys
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:
+    env = sim.env()
+    defs = build_definitions(env)
+    for name in ("multichat", "wolkvox", "jelou", "neoagent", "wannabot"):
+        shown = repr(defs.resources[name])
+        for secret in ("MULTICHAT_TOKEN", "WOLKVOX_TOKEN", "JELOU_PASSWORD", "NEOAGENT_API_KEY", "WANNABOT_API_KEY"):
+            assert env[secret] not in shown
