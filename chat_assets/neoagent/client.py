@@ -10,7 +10,7 @@ per key, counted in a state file every run and process shares (`SharedWindowLimi
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -95,19 +95,23 @@ class NeoagentClient:
     def _post(self, serial: str, first: date, last: date, label: str) -> list[tuple[date, date, str]]:
         body = {"SerialNumber": serial, "StartTime": first.isoformat(), "EndTime": last.isoformat()}
         response = self.http.request("POST", self.url, json=body, account=serial, day=label)
-        rel = self.store.write_shared(VENDOR, serial, f"{first.isoformat()}_{last.isoformat()}.json", response.content)
-        where = self.store.abspath(rel)
+        name = f"{first.isoformat()}_{last.isoformat()}.json"
         try:
             parsed = json.loads(response.content)
         except ValueError:
             parsed = None
+        if isinstance(parsed, dict) and parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
+            return [(first, last, self.store.write_shared(VENDOR, serial, name, response.content))]
+        # Anything else is kept as received, beside the other failed attempts, before judging it.
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        kept = f"raw/_failed/{VENDOR}/{label}/{serial}/{stamp}-{name}"
+        self.store.write_bytes(kept, response.content)
+        where = self.store.abspath(kept)
         if not isinstance(parsed, dict) or "Success" not in parsed:
             raise PayloadError(VENDOR, serial, label, f"HTTP {response.status_code} without the documented "
                                "Success/Code/Message object", raw_path=where)
         code = int(parsed.get("Code") or response.status_code)
         message = str(parsed.get("Message") or "")
-        if parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
-            return [(first, last, rel)]
         if code == 413 or response.status_code == 413:
             if first == last:
                 raise RequestRejectedError(VENDOR, serial, label, "413 (range too wide) even for a single date",
@@ -125,7 +129,8 @@ class NeoagentClient:
                                    raw_path=where)
         if code == 400:
             raise RequestRejectedError(VENDOR, serial, label, f"Neoagent rejected the dates ('{message}')", raw_path=where)
-        raise PayloadError(VENDOR, serial, label, f"Success:false with Code {code} ('{message}')", raw_path=where)
+        raise PayloadError(VENDOR, serial, label, f"Success:false with Code {code} ('{message}') or no Data list",
+                           raw_path=where)
 
     def _fetch_span(self, serial: str) -> None:
         assert self.span is not None

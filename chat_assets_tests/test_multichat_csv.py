@@ -1,0 +1,79 @@
+"""Multichat CSVs as real exports come: encodings, delimiters, quoting, header spellings, order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chat_assets.errors import PayloadError
+from chat_assets.multichat.normalize import normalize_one
+from chat_assets.storage import DataStore
+from chat_assets_tests.vendor_docs import stage
+
+SPANISH = (
+    'Mensaje;Dirección;ID Conversación;Fecha;Hora;Teléfono;Nombre Cliente;Agente;Tipo;Etiqueta\r\n'
+    '"Hola; buenas tardes ñandú 😊";Entrante;C-1;2025-10-03;08:00:00;573001112233;José Núñez;;texto;soporte\r\n'
+    '"Con gusto:\r\nelige una opción";Saliente;C-1;2025-10-03;08:00:02;573001112233;José Núñez;Bot;texto;soporte\r\n'
+    'https://cdn.example.com/f.jpg;ENTRANTE;C-1;2025-10-03;08:01:00;573001112233;José Núñez;;Imagen;soporte\r\n'
+    'Soy Laura, ya reviso;saliente;C-1;2025-10-03;08:05:00;573001112233;José Núñez;Laura Restrepo;texto;soporte\r\n'
+)
+SNAKE = (
+    "id_conversacion,fecha_hora,numero_cliente,nombre,direccion,asesor,tipo_mensaje,mensaje,id_mensaje\n"
+    "X9,03/10/2025 23:59:59,5730,Ana,IN,,TEXTO,\"uno, dos\",wamid.1\n"
+    "X9,03/10/2025 23:59:58,5730,Ana,OUT,,TEXTO,antes,wamid.0\n"
+)
+
+
+def normalize(store: DataStore, data: bytes, name: str = "conversaciones-22_2025-10-03.csv"):  # type: ignore[no-untyped-def]
+    inp = stage(store, "multichat", "2025-10-03", "573007735764", {name: (data, {"kind": "conversaciones"})})
+    return normalize_one(inp), inp
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_spanish_export_in_every_encoding(store: DataStore, encoding: str) -> None:
+    text = SPANISH if encoding != "cp1252" else SPANISH.replace(" 😊", "")
+    out, inp = normalize(store, text.encode(encoding))
+    rows = out["messages"].to_pylist()
+    assert [r["sender_role"] for r in rows] == ["customer", "bot", "customer", "agent"]
+    assert rows[0]["text"].startswith("Hola; buenas tardes ñandú")
+    assert rows[1]["text"] == "Con gusto:\r\nelige una opción"  # quoted line break, exactly as written
+    assert rows[2]["content_type"] == "image" and rows[3]["agent_name"] == "Laura Restrepo"
+    assert rows[0]["sent_at"] == datetime(2025, 10, 3, 13, 0, tzinfo=UTC)
+    assert rows[0]["customer_name"] == "José Núñez" and rows[0]["channel"] == "whatsapp"
+    assert rows[0]["raw_ref"].endswith("conversaciones-22_2025-10-03.csv#row=2")
+    assert "Etiqueta" in inp.notes["csv"]  # unknown columns are reported, not lost silently
+
+
+def test_snake_case_comma_export_orders_by_time_and_keeps_ids(store: DataStore) -> None:
+    out, _ = normalize(store, SNAKE.encode())
+    rows = out["messages"].to_pylist()
+    assert [(r["seq"], r["message_id"], r["text"]) for r in rows] == [(0, "wamid.0", "antes"), (1, "wamid.1", "uno, dos")]
+    assert rows[1]["sent_at"] == datetime(2025, 10, 4, 4, 59, 59, tzinfo=UTC)
+
+
+def test_missing_required_column_names_the_columns_found(store: DataStore) -> None:
+    data = b"Fecha;Hora;Mensaje\n2025-10-03;08:00:00;hola\n"
+    with pytest.raises(PayloadError) as caught:
+        normalize(store, data)
+    message = str(caught.value)
+    assert "missing column(s) ['conversation_id', 'direction']" in message
+    assert "columns found: ['Fecha', 'Hora', 'Mensaje']" in message
+    assert caught.value.raw_path.endswith("raw/multichat/2025-10-03/573007735764/conversaciones-22_2025-10-03.csv")
+
+
+def test_unknown_direction_value_is_named(store: DataStore) -> None:
+    data = b"id_conversacion;fecha_hora;direccion;mensaje\nA;03/10/2025 10:00:00;lateral;hola\n"
+    with pytest.raises(PayloadError, match=r"unknown direction value\(s\) \['lateral'\]"):
+        normalize(store, data)
+
+
+def test_captures_become_long_form_with_bot_from_file_name(store: DataStore) -> None:
+    data = "Fecha,Teléfono,Nombre,Motivo\n2025-10-03 08:00:00,5730,Ana,\"Reclamo, urgente\"\n".encode()
+    inp = stage(store, "multichat", "2025-10-03", "573007735764",
+                {"captura_datos-22_2025-10-03-bot5.csv": (data, {"kind": "captura_datos"})})
+    captures = normalize_one(inp)["captures"].to_pylist()
+    assert [(c["bot"], c["row"], c["field"], c["value"]) for c in captures] == [
+        ("bot5", 0, "Fecha", "2025-10-03 08:00:00"), ("bot5", 0, "Teléfono", "5730"),
+        ("bot5", 0, "Nombre", "Ana"), ("bot5", 0, "Motivo", "Reclamo, urgente"),
+    ]
