@@ -66,7 +66,7 @@ def materialize(
 ) -> dg.ExecuteInProcessResult:
     """Materialize `selection` (an asset selection string) for a day or a range, in one run."""
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    graph = dg.Definitions(assets=assets).resolve_asset_graph()
+    graph = defs.resolve_asset_graph()
     keys = dg.AssetSelection.from_string(selection).resolve(graph)
     chosen = [a for a in assets if set(a.keys) & keys]
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last or first}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -97,7 +98,7 @@ def test_failed_fetch_keeps_its_bytes_and_never_touches_the_last_good_one(store:
     with open(kept, "rb") as handle:
         assert handle.read() == b"<html>maintenance</html>"
     assert "Raw bytes kept at:" in str(caught.value)
-    failed_manifest = json.loads(open(kept.rsplit("/", 1)[0] + "/manifest.json").read())
+    failed_manifest = json.loads(Path(kept).with_name("manifest.json").read_text())
     assert failed_manifest["complete"] is False and "not JSON" in failed_manifest["error"]
 
 

@@ -2,7 +2,7 @@
 
 Windows are local-time `YYYYmmddHHiiss` bounds; a conversation is returned when any of its
 messages falls in the window (so one that crosses midnight comes back on both days). At most
-`wolkvox_max_records` message records per call (whole conversations, oldest first) and 31 days.
+`wolkvox_max_records` message records per call (oldest first, cut mid-conversation at the cap) and 31 days.
 An empty window answers HTTP 404 with a message about the dates. Overlapping use of one token
 answers 403 and counts a violation (`wolkvox_overlaps`); so does the daily quota.
 """
@@ -77,15 +77,18 @@ class WolkvoxApi:
         tz = ZoneInfo(self.config.timezone)
         lo, hi = ini.replace(tzinfo=tz), end.replace(tzinfo=tz) + timedelta(seconds=1)
         server = self.config.accounts["wolkvox"][0]
-        data, records = [], 0
+        data, records, cap = [], 0, self.config.wolkvox_max_records
         for day in days_between(ini.date() - timedelta(days=1), end.date()):
             for conv in conversations(self.config, "wolkvox", server, day):
+                if records >= cap:
+                    break
                 if not any(lo <= m.at < hi for m in conv.messages):
                     continue
-                if records + len(conv.messages) > self.config.wolkvox_max_records:
-                    break
-                records += len(conv.messages)
-                data.append(self._render(conv, tz))
+                rendered = self._render(conv, tz)
+                # The cap counts message records: the answer stops at exactly `cap`, mid-conversation if need be.
+                rendered["conversation"] = rendered["conversation"][: cap - records]
+                records += len(rendered["conversation"])
+                data.append(rendered)
         if not data:
             return _error(404, "Not Found", "NO RECORDS FOUND, PLEASE VALIDATE THE DATES date_ini AND date_end")
         return SimResponse.json(200, {"code": 200, "error": None, "msg": f"{records} records were found", "data": data})

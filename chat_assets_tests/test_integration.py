@@ -1,0 +1,261 @@
+"""Every connector against the simulator, through Dagster, with a real SQLite instance."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import urllib.request
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.compute as pc
+import pytest
+
+from chat_assets.definitions import build_definitions
+from chat_assets.partitions import local_day
+from chat_assets.simulator import Simulator, SimulatorConfig
+from chat_assets.storage import DataStore
+from chat_assets_tests.conftest import materialize, use_env
+from chat_assets_tests.ground_truth import convs, previous, roles, wolkvox_spillover
+
+DAYS = ("2025-10-02", "2025-10-03")
+VENDORS = ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
+
+
+def setup(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days=DAYS) -> tuple[dg.Definitions, DataStore]:  # type: ignore[no-untyped-def]
+    env = {**sim.env(), "CHAT_ASSETS_DATA_DIR": str(tmp_path / "data")}
+    use_env(monkeypatch, env)
+    store = DataStore(env["CHAT_ASSETS_DATA_DIR"])
+    write_registry(sim, store, days)
+    return build_definitions(env), store
+
+
+def write_registry(sim: Simulator, store: DataStore, days) -> None:  # type: ignore[no-untyped-def]
+    for day in days:
+        with urllib.request.urlopen(f"{sim.url}/wannabot/_sim/sessions?date={day}") as response:
+            sessions = json.loads(response.read())["sessions"]
+        lines = ["session_id,created_at", *(f"{s['session_id']},{s['created_at']}" for s in sessions)]
+        store.write_bytes(f"inbox/wannabot/{day}.csv", ("\n".join(lines) + "\n").encode())
+
+
+def warehouse_roles(store: DataStore, vendor: str, day: str) -> dict[str, Counter[str]]:
+    table = store.read_table("messages", day, vendor)
+    out: dict[str, Counter[str]] = {}
+    for row in table.group_by(["account", "sender_role"]).aggregate([("message_id", "count")]).to_pylist():
+        out.setdefault(row["account"], Counter())[row["sender_role"]] = row["message_id_count"]
+    return out
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_connector_stores_every_message_once(
+    vendor: str, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    defs, store = setup(sim, tmp_path, monkeypatch)
+    result = materialize(defs, f"group:{vendor}", DAYS[0], DAYS[1], instance=instance)
+    assert result.success
+    accounts = sim.config.accounts[vendor]
+    for day in DAYS:
+        table = store.read_table("messages", day, vendor)
+        ids = table.select(["account", "message_id"]).to_pylist()
+        assert len(ids) == len({(r["account"], r["message_id"]) for r in ids})  # every message once
+        got = warehouse_roles(store, vendor, day)
+        for account in accounts:
+            expected = roles(sim.config, vendor, account, day)
+            if vendor == "wolkvox" and day == DAYS[0]:  # yesterday was not fetched: its spillover stays here
+                expected += wolkvox_spillover(sim.config, account, day)
+            assert got.get(account, Counter()) == expected, (vendor, account, day)
+    # Per-day metadata for the UI's plots, even in a single-run backfill.
+    for day in DAYS:
+        event = instance.get_latest_materialization_event(dg.AssetKey([vendor, "messages"]))
+        assert event is not None
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey([vendor, "messages"]), asset_partitions=[day]), limit=1
+        ).records
+        metadata = records[0].asset_materialization.metadata
+        assert metadata["messages"].value == store.read_table("messages", day, vendor).num_rows
+        assert "preview" in metadata
+
+
+def test_wolkvox_conversation_is_never_stored_twice(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    days = ("2025-10-01", "2025-10-02", "2025-10-03", "2025-10-04")
+    defs, store = setup(sim, tmp_path, monkeypatch, days)
+    assert materialize(defs, "group:wolkvox", days[0], days[-1], instance=instance).success
+    seen: dict[str, str] = {}
+    total: Counter[str] = Counter()
+    for day in days:
+        table = store.read_table("messages", day, "wolkvox")
+        for cid in set(table.column("conversation_id").to_pylist()):
+            assert cid not in seen, f"conversation {cid} stored on {seen.get(cid)} and {day}"
+            seen[cid] = day
+        total.update(table.column("sender_role").to_pylist())
+    # Every message of every conversation, once: the days' own plus what ran in from the day before the range.
+    expected = wolkvox_spillover(sim.config, "0042", days[0])
+    for day in days:
+        expected += roles(sim.config, "wolkvox", "0042", day)
+    assert total == expected
+
+
+def test_clean_and_chaos_give_identical_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    day = "2025-10-03"
+    outputs = {}
+    for mode, chaos in (("clean", 0.0), ("chaos", 0.25)):
+        config = SimulatorConfig(volume=(5, 8), chaos=chaos, slow_s=0.05, wolkvox_hold_s=0.0)
+        with Simulator(config) as sim, dg.instance_for_test() as instance:
+            defs, store = setup(sim, tmp_path / mode, monkeypatch, (day,))
+            assert materialize(defs, "*", day, instance=instance).success
+            if chaos:
+                assert sim.counters()["chaos_faults"] > 0
+            outputs[mode] = {
+                vendor: store.read_bytes(store.table_path("messages", day, vendor)) for vendor in VENDORS
+            }
+            outputs[mode]["captures"] = store.read_bytes(store.table_path("captures", day, "multichat"))
+    for name in outputs["clean"]:
+        assert outputs["clean"][name] == outputs["chaos"][name], name
+
+
+def _fetch_days(env: dict, data_dir: str, days: list[str]) -> None:
+    from chat_assets.storage import DataStore
+    from chat_assets.wolkvox.client import WolkvoxClient
+
+    store = DataStore(data_dir)
+    client = WolkvoxClient(env["WOLKVOX_BASE_URL"], env["WOLKVOX_TOKEN"], "America/Bogota",
+                           state=Path(data_dir) / "state", max_records=40, min_interval_s=0.0)
+    for day in days:
+        with store.raw_fetch("wolkvox", day, "0042", {}) as fetch:
+            client.fetch_day(fetch, day, "0042")
+
+
+def test_two_wolkvox_runs_at_once_never_use_the_token_together(tmp_path: Path) -> None:
+    config = SimulatorConfig(volume=(8, 12), wolkvox_hold_s=0.03, wolkvox_max_records=40)
+    with Simulator(config) as sim:
+        data = str(tmp_path / "data")
+        procs = [multiprocessing.Process(target=_fetch_days, args=(sim.env(), data, days))
+                 for days in (["2025-10-01", "2025-10-02"], ["2025-10-03", "2025-10-04"])]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        assert [p.exitcode for p in procs] == [0, 0]
+        counters = sim.counters()
+        assert counters["wolkvox_requests"] >= 8  # split windows: many calls, from two processes at once
+        assert counters.get("wolkvox_overlaps", 0) == 0
+    store = DataStore(data)
+    manifest = store.raw_manifest("wolkvox", "2025-10-01", "0042")
+    assert manifest["notes"]["superseded_windows"] >= 1  # windows near the cap were split
+
+
+def test_neoagent_31_day_backfill_keeps_the_rate_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    with Simulator(SimulatorConfig(volume=(2, 4))) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, ())
+        assert materialize(defs, "group:neoagent", "2025-09-01", "2025-10-01", instance=instance).success
+        counters = sim.counters()
+        assert counters.get("neoagent_rate_violations", 0) == 0
+        # 31 local days = 32 UTC dates, one more than the vendor allows: one 413, then two halves, per serial.
+        assert counters["neoagent_requests"] == 6
+        for day in ("2025-09-01", "2025-09-15", "2025-10-01"):
+            assert store.read_table("messages", day, "neoagent").num_rows > 0
+
+
+def test_rerun_fetches_nothing_unless_asked_and_rewrites_identically(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    defs, store = setup(sim, tmp_path, monkeypatch)
+    assert materialize(defs, "group:jelou", DAYS[0], DAYS[1], instance=instance).success
+    first = store.read_bytes(store.table_path("messages", DAYS[0], "jelou"))
+    before = sim.counters()["jelou_requests"]
+    assert materialize(defs, "group:jelou", DAYS[0], DAYS[1], instance=instance).success
+    assert sim.counters()["jelou_requests"] == before
+    assert store.read_bytes(store.table_path("messages", DAYS[0], "jelou")) == first
+    config = {"ops": {"jelou__raw": {"config": {"refetch": True}}}}
+    assert materialize(defs, "jelou/raw", DAYS[0], DAYS[1], instance=instance, run_config=config).success
+    assert sim.counters()["jelou_requests"] > before
+
+
+def test_wannabot_unknown_session_fails_clearly_and_keeps_the_others(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    day = DAYS[1]
+    defs, store = setup(sim, tmp_path, monkeypatch, (day,))
+    store.write_bytes("inbox/wannabot/late.csv", b"session_id,created_at\nffffffffffffffffffffffff,2025-10-03T10:00:00-05:00\n")
+    result = materialize(defs, "wannabot/raw", day, instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
+    assert "ffffffffffffffffffffffff" in failure.description and "inbox/wannabot/late.csv" in failure.description
+    stored = sum(len((store.raw_manifest("wannabot", day, bot) or {}).get("files", []))
+                 for bot in store.raw_accounts("wannabot", day))
+    registered = (tmp_path / "data" / "inbox" / "wannabot" / f"{day}.csv").read_text().count("\n") - 1
+    assert stored == registered > 0
+
+
+def test_multichat_today_is_not_ready_and_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    with Simulator(SimulatorConfig(volume=(2, 3), today=date(2025, 10, 6))) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, ())
+        result = materialize(defs, "multichat/raw", "2025-10-06", instance=instance, raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
+        assert "not available yet" in failure.description and "2025-10-06" in failure.description
+        assert not store.exists("raw/multichat") and store.list_dirs("raw/_failed") == []
+
+
+def test_multichat_expired_link_gets_one_fresh_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    import time
+
+    from chat_assets.multichat.client import MultichatClient
+
+    real = MultichatClient._download
+    slowed = {"n": 0}
+
+    def late_download(self, url, number, day):  # type: ignore[no-untyped-def]
+        slowed["n"] += 1
+        if slowed["n"] == 1:
+            time.sleep(0.4)  # past the link's lifetime
+        return real(self, url, number, day)
+
+    monkeypatch.setattr(MultichatClient, "_download", late_download)
+    with Simulator(SimulatorConfig(volume=(2, 3), link_ttl_s=0.3)) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, ())
+        assert materialize(defs, "multichat/raw", "2025-10-03", instance=instance).success
+        assert sim.counters()["multichat_expired_downloads"] == 1
+    names = [f["name"] for f in store.raw_manifest("multichat", "2025-10-03", "573007735764")["files"]]
+    assert "report-conversaciones-2.json" in names
+
+
+def test_an_empty_day_writes_empty_tables_with_the_full_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    from chat_assets import schemas
+
+    with Simulator(SimulatorConfig(volume=(0, 0))) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, ("2025-10-03",))
+        assert materialize(defs, "*", "2025-10-03", instance=instance).success
+    for vendor in VENDORS:
+        table = store.read_table("messages", "2025-10-03", vendor)
+        assert table is not None and table.num_rows == 0 and table.schema.names == schemas.MESSAGES.names, vendor
+    assert store.read_table("captures", "2025-10-03", "multichat").num_rows == 0
+
+
+def test_customer_text_survives_exactly(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    defs, store = setup(sim, tmp_path, monkeypatch, (DAYS[1],))
+    assert materialize(defs, "group:jelou", DAYS[1], instance=instance).success
+    table = store.read_table("messages", DAYS[1], "jelou")
+    customer_text = pc.and_(pc.equal(table.column("sender_role"), "customer"), pc.equal(table.column("content_type"), "text"))
+    got = Counter(pc.filter(table.column("text"), customer_text).to_pylist())
+    want: Counter[str] = Counter()
+    for account in sim.config.accounts["jelou"]:
+        for day in (previous(DAYS[1]), DAYS[1]):
+            for c in convs(sim.config, "jelou", account, day):
+                want.update(m.text for m in c.messages if m.role == "customer" and m.content_type == "text"
+                            and local_day(m.at, "America/Bogota") == DAYS[1])
+    assert got == want
