@@ -170,7 +170,9 @@ def read_json_many(documents: Sequence[bytes], schema: pa.Schema, wrap_key: str 
         return schema.empty_table()
     lines = []
     for doc in documents:
-        doc = doc.replace(b"\r\n", b" ").replace(b"\n", b" ").strip()
+        if b"\n" in doc:
+            doc = doc.replace(b"\r\n", b" ").replace(b"\n", b" ")
+        doc = doc.strip()
         lines.append(b'{"' + wrap_key.encode() + b'":' + doc + b"}" if wrap_key else doc)
     data = b"\n".join(lines)
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")

@@ -65,23 +65,32 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     sent_at = pc.cast(rows.field("createdAt"), pa.timestamp("us", tz="UTC"))
     message_id = rows.field("messageId")
 
-    frame = pd.DataFrame({
-        "customer": pc.fill_null(customer, "").to_numpy(zero_copy_only=False),
-        "t": pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False),
-        "id": pc.fill_null(message_id, "").to_numpy(zero_copy_only=False),
-    })
-    frame = frame[~(frame["id"].ne("") & frame["id"].duplicated(keep="first"))]
-    frame = frame.sort_values(["customer", "t", "id"], kind="stable")
-    order = pa.array(frame.index.to_numpy())
+    # Messages repeated across pages (new ones arriving while paging) count once.
+    ids = pc.fill_null(message_id, "")
+    if pc.count_distinct(ids).as_py() != len(ids):
+        dup = pd.Series(ids.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
+        keep = pa.array(~(dup & (ids.to_numpy(zero_copy_only=False) != "")))
+        rows, file_of, position, role, customer, customer_name, sent_at, message_id = (
+            pc.filter(a, keep) for a in (rows, file_of, position, role, customer, customer_name, sent_at, message_id))
+        sender, recipient = rows.field("sender"), rows.field("recipient")
+    customer_key = pc.fill_null(customer, "")
+    order = pc.sort_indices(pa.table({"c": customer_key, "t": sent_at, "id": pc.fill_null(message_id, "")}),
+                            sort_keys=[("c", "ascending"), ("t", "ascending"), ("id", "ascending")])
     take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
-    segment = sessionize(frame["customer"].to_numpy(), frame["t"].to_numpy(), silence_minutes * 60_000_000)
+    epoch = pc.cast(take(sent_at), pa.int64()).to_numpy(zero_copy_only=False)
+    segment = sessionize(pc.take(customer_key, order).to_numpy(zero_copy_only=False), epoch,
+                         silence_minutes * 60_000_000)
     first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1] if len(segment) else np.array([], int)
-    start_us = frame["t"].to_numpy()[first_of_segment][segment]
-    start_text = pd.to_datetime(start_us, unit="us", utc=True).strftime("%Y%m%dT%H%M%S%fZ").to_numpy()
+    # Arrow's %S carries fractions for sub-second units: format whole seconds, append the micros.
+    seconds = pc.take(take(sent_at), pa.array(first_of_segment)).cast(pa.timestamp("s", tz="UTC"), safe=False)
+    starts = pc.strftime(seconds, format="%Y%m%dT%H%M%S", locale="C")
+    micros = pa.array([f"{u % 1_000_000:06d}Z" for u in epoch[first_of_segment]]) if len(first_of_segment) else pa.array(
+        [], pa.string())
+    start_text = pc.take(pc.binary_join_element_wise(starts, micros, ""), pa.array(segment))
     customer_sorted = take(customer)
-    conversation = pc.binary_join_element_wise(pc.fill_null(customer_sorted, "unknown"), pa.array(start_text), "-")
-    seq = canonical.seq_within(conversation)
+    conversation = pc.binary_join_element_wise(pc.fill_null(customer_sorted, "unknown"), start_text, "-")
     n = len(order)
+    seq = canonical.seq_within(conversation)
 
     bubble = rows.field("bubble")
     kind = pc.utf8_upper(pc.fill_null(bubble.field("type"), "TEXT"))

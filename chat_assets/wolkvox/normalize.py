@@ -115,16 +115,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
                       pc.if_else(pc.equal(sender, "AGENT"), pc.if_else(bot_name, "bot", "agent"), "system"))
 
     message = msgs.field("message")
-    stripped = pc.utf8_trim_whitespace(pc.fill_null(message, ""))
-    is_blob = pc.starts_with(pc.utf8_lower(stripped), "data:")
-    blob_type = pc.if_else(pc.starts_with(pc.utf8_lower(stripped), "data:image/"), "image", "file")
-    href = pc.struct_field(pc.extract_regex(stripped, r"(?i)<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"']"), "url")
-    is_anchor = pc.is_valid(href)
-    is_url = pc.match_substring_regex(stripped, r"^https?://\S+$")
-    url = pc.if_else(is_anchor, href, stripped)
-    url_type = canonical.content_type_of_url(url)
-    content_type = pc.if_else(is_blob, blob_type, pc.if_else(pc.or_(is_anchor, is_url), url_type, "text"))
-    text = pc.if_else(is_blob, pa.scalar(None, pa.string()), pc.if_else(is_anchor, href, message))
+    content_type, text = classify_messages(message)
 
     customer_id = pc.coalesce(canonical.empty_to_null(msgs.field("customer_id")),
                               canonical.empty_to_null(msgs.field("customer_phone")))
@@ -147,6 +138,35 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         **_conv_fields(convs, parent, position),
     })
     return {"messages": table}
+
+
+def classify_messages(message: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """content_type and text of each message: blobs, anchors and bare URLs are attachments.
+
+    Only the few messages that start like a link, a blob or an anchor go through the regexes.
+    """
+    message = canonical.as_array(message)
+    n = len(message)
+    content_type, text = canonical.const("text", n), message
+    head = pc.utf8_lower(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(pc.fill_null(message, "")), 0, 8))
+    candidate = pc.or_(pc.or_(pc.starts_with(head, "data:"), pc.starts_with(head, "http")), pc.starts_with(head, "<a"))
+    if not pc.any(candidate).as_py():
+        return content_type, text
+    where = pc.indices_nonzero(candidate)
+    subset = pc.utf8_trim_whitespace(pc.take(message, where))
+    lowered = pc.utf8_lower(subset)
+    is_blob = pc.starts_with(lowered, "data:")
+    blob_type = pc.if_else(pc.starts_with(lowered, "data:image/"), "image", "file")
+    href = pc.struct_field(pc.extract_regex(subset, r"(?i)^<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"']"), "url")
+    is_anchor = pc.is_valid(href)
+    is_url = pc.match_substring_regex(subset, r"^https?://\S+$")
+    url = pc.if_else(is_anchor, href, subset)
+    sub_type = pc.if_else(is_blob, blob_type,
+                          pc.if_else(pc.or_(is_anchor, is_url), canonical.content_type_of_url(url), "text"))
+    sub_text = pc.if_else(is_blob, pa.scalar(None, pa.string()), pc.if_else(is_anchor, href, pc.take(message, where)))
+    content_type = pc.replace_with_mask(content_type, candidate, sub_type)
+    text = pc.replace_with_mask(text, candidate, sub_text)
+    return content_type, text
 
 
 def _conv_fields(convs: pa.Table, parent: pa.Array, position: pa.Array) -> dict[str, pa.Array]:
