@@ -30,9 +30,10 @@ test: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/python -m chat_assets.demo dev
 
-## make bench: normalization throughput and peak memory on a simulated 150,000-message day
+## make bench: normalization and sentiment throughput, peak memory, on simulated 150,000-message days
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.normalize
+	$(BIN)/python -m benchmarks.sentiment
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

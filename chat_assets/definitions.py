@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from chat_assets import vendors
+from chat_assets.analytics.assets import build_analytics_assets
 from chat_assets.config import core_settings
 from chat_assets.vendor_assets import StoreResource
 
@@ -35,6 +36,9 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definition
         assets.extend(module.ASSETS)
         schedules.extend(module.SCHEDULES)
         sensors.extend(module.SENSORS)
+    message_keys = [key for a in assets for key in a.keys if key.path[-1] == "messages"]
+    if message_keys:
+        assets.extend(build_analytics_assets(message_keys))
     return dg.Definitions(assets=assets, resources=resources, schedules=schedules, sensors=sensors)
 
 

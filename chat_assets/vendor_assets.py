@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from chat_assets import schemas
+from chat_assets import checks, schemas
 from chat_assets.config import DEFAULT_DATA_DIR, DEFAULT_TIMEZONE
 from chat_assets.errors import ChatAssetsError, PayloadError, SchemaError, VendorError, to_failure
+from chat_assets.sentiment.columns import with_sentiment
 from chat_assets.storage import DataStore, RawFetch
 
 FetchOne = Callable[[RawFetch, str, str], None]
@@ -222,9 +223,21 @@ def normalized_assets(
         for table in tables
     ]
 
+    messages_key = dg.AssetKey([vendor, "messages"])
+    check_specs = [
+        dg.AssetCheckSpec("message_ids_unique", asset=messages_key, blocking=True,
+                          description="message_id is unique per (provider, account)."),
+        dg.AssetCheckSpec("vocabularies", asset=messages_key, blocking=True,
+                          description="sender_role and content_type are in the canonical vocabularies."),
+        dg.AssetCheckSpec("sent_at_within_day", asset=messages_key,
+                          description="sent_at falls in the partition's day, give or take 24 hours (vendors that "
+                                      "report by close date return conversations that cross midnight)."),
+    ] if "messages" in tables else []
+
     @dg.multi_asset(
         name=f"{vendor}_normalized",
         specs=specs,
+        check_specs=check_specs,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={"store"},
@@ -234,6 +247,7 @@ def normalized_assets(
         store = resource.store()
         started = time.monotonic()
         totals = dict.fromkeys(tables, 0)
+        outcomes: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {spec.name: [] for spec in check_specs}
         for day in context.partition_keys:
             day_started = time.monotonic()
             accounts = store.raw_accounts(vendor, day)
@@ -268,7 +282,10 @@ def normalized_assets(
             for table in tables:
                 data = pa.concat_tables([schemas.conform(table, t) for t in parts[table]]) if parts[table] else schemas.empty(table)
                 if table == "messages":
-                    data = schemas.validate_messages(data)
+                    data = with_sentiment(schemas.validate_messages(data))
+                    outcomes["message_ids_unique"].append((day, *checks.unique_message_ids(data)))
+                    outcomes["vocabularies"].append((day, *checks.vocabularies(data)))
+                    outcomes["sent_at_within_day"].append((day, *checks.sent_at_within_day(data, day, resource.timezone)))
                 store.write_table(table, day, vendor, data)
                 totals[table] += data.num_rows
                 context.add_asset_metadata(
@@ -278,13 +295,27 @@ def normalized_assets(
                     partition_key=day,
                 )
         for table in tables:
+            key = dg.AssetKey([vendor, table])
             yield dg.MaterializeResult(
-                asset_key=dg.AssetKey([vendor, table]),
+                asset_key=key,
                 metadata={"days": len(context.partition_keys), "rows_written": totals[table],
                           "elapsed_s": round(time.monotonic() - started, 3)},
+                check_results=[check_result(spec, outcomes[spec.name]) for spec in check_specs if spec.asset_key == key],
             )
 
     return _normalize
+
+
+def check_result(spec: dg.AssetCheckSpec, outcomes: Sequence[tuple[str, bool, dict[str, Any]]]) -> dg.AssetCheckResult:
+    """One result for the days of a run: passed when every day passed; failing days are listed."""
+    failing = [(day, meta) for day, passed, meta in outcomes if not passed]
+    metadata: dict[str, Any] = {"days_checked": len(outcomes), "days_failing": ", ".join(d for d, _ in failing) or "none"}
+    first = failing[0][1] if failing else (outcomes[-1][2] if outcomes else {})
+    metadata.update(first)
+    return dg.AssetCheckResult(
+        asset_key=spec.asset_key, check_name=spec.name, passed=not failing, metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
+    )
 
 
 def guard(vendor: str, account: str, day: str, fn: Callable[[], Any]) -> Any:

@@ -259,3 +259,45 @@ def test_customer_text_survives_exactly(
                 want.update(m.text for m in c.messages if m.role == "customer" and m.content_type == "text"
                             and local_day(m.at, "America/Bogota") == DAYS[1])
     assert got == want
+
+
+def test_full_graph_for_a_day_reads_back_with_duckdb_and_pyarrow(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    import duckdb
+    import pyarrow.dataset as ds
+
+    from chat_assets import schemas
+
+    day = DAYS[1]
+    defs, _ = setup(sim, tmp_path, monkeypatch, (day,))
+    result = materialize(defs, "*", day, instance=instance)
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    warehouse = tmp_path / "data" / "warehouse"
+    for name in ("messages", "conversations", "engagement_daily", "agent_daily", "sentiment_daily", "captures"):
+        dataset = ds.dataset(warehouse / name, format="parquet", partitioning="hive")
+        assert set(schemas.TABLES[name].names) <= set(dataset.schema.names), name
+    convs = duckdb.sql(
+        f"select provider, sum(n_messages) n, count(*) c from read_parquet('{warehouse}/conversations/*/*.parquet', "
+        "hive_partitioning=true) group by 1 order by 1").fetchall()
+    msgs = duckdb.sql(
+        f"select provider, count(*) n, count(distinct (account, conversation_id)) c from read_parquet("
+        f"'{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by 1 order by 1").fetchall()
+    assert convs == msgs  # every message in exactly one conversation, every conversation counted once
+    engagement = duckdb.sql(
+        f"select provider, account, conversations, containment_rate, first_response_median_s from read_parquet("
+        f"'{warehouse}/engagement_daily/*/*.parquet', hive_partitioning=true) order by 1, 2").fetchall()
+    assert {r[0] for r in engagement} == set(VENDORS)
+    timed = {r[0]: r[4] for r in engagement}
+    assert timed["neoagent"] is None and timed["wannabot"] is None  # no message times: null, never zero
+    assert timed["jelou"] is not None and timed["jelou"] > 0
+    feeling = duckdb.sql(
+        f"select provider_agreement_rate from read_parquet('{warehouse}/sentiment_daily/*/*.parquet', "
+        "hive_partitioning=true) where provider = 'wolkvox'").fetchall()
+    assert feeling[0][0] is not None and 0 <= feeling[0][0] <= 1
+    conversations_event = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("conversations"), asset_partitions=[day]), limit=1
+    ).records[0].asset_materialization
+    for key in ("messages", "conversations", "containment_rate", "mean_sentiment", "negative_share", "summary"):
+        assert key in conversations_event.metadata, key

@@ -70,8 +70,10 @@ def test_schema_validator_names_the_offending_column() -> None:
     worse = messages().set_column(0, "provider", pa.array([None, "x"], pa.string()))
     with pytest.raises(SchemaError, match="column 'provider': 1 null value"):
         schemas.conform("messages", worse)
-    with pytest.raises(SchemaError, match="column 'sender_role': values outside the vocabulary: \\['robot'\\]"):
-        schemas.validate_messages(messages().set_column(6, "sender_role", pa.array(["robot", "bot"])))
+    with pytest.raises(SchemaError, match="column 'provider': values outside the vocabulary: \\['acme'\\]"):
+        schemas.validate_messages(messages().set_column(0, "provider", pa.array(["acme", "wolkvox"])))
+    assert schemas.outside_vocabulary(messages().set_column(6, "sender_role", pa.array(["robot", "bot"])),
+                                      "sender_role", schemas.SENDER_ROLES) == ["robot"]
 
 
 def test_raw_fetch_promotes_whole_and_records_the_manifest(store: DataStore) -> None:
