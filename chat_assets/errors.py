@@ -99,7 +99,8 @@ class RequestRejectedError(VendorError):
 class NotReadyError(VendorError):
     kind = "not available yet"
     default_action = "Nothing to fix: the vendor publishes this day later. The next scheduled run picks it up."
-    retryable = True
+    # Waiting inside a run does not help (a report appears hours later): the next schedule tick retries.
+    retryable = False
 
 
 class RateLimitedError(VendorError):

@@ -1,7 +1,10 @@
-"""Daily partitions: one calendar day in CHAT_ASSETS_TIMEZONE, from 2025-01-01.
+"""Daily partitions: one calendar day in CHAT_ASSETS_TIMEZONE, from 2025-01-01, through today.
 
-`daily` ends with yesterday (a complete day). `daily_with_today` also holds today's partition
-for vendors that allow intraday refreshes (Wolkvox); other vendors never see an incomplete day.
+One partition set for every asset (the CLI's `--select '*' --partition-range` needs that), and it
+holds today's partition so Wolkvox can refresh the day as it happens and the derived tables follow.
+Vendors that only publish or fetch complete days refuse a day that is not over yet with a clear
+"not available yet" (see `is_closed`); a fetch records whether its day was already over, so a day
+fetched while it was still running is fetched again once it has closed.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ def timezone() -> str:
     return core_settings().timezone
 
 
-daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=timezone())
-daily_with_today = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=timezone(), end_offset=1)
+daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=timezone(), end_offset=1)
 
 
 def day_bounds(day: str, tz: str) -> tuple[datetime, datetime]:
@@ -35,3 +37,17 @@ def day_bounds(day: str, tz: str) -> tuple[datetime, datetime]:
 
 def local_day(moment: datetime, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+def today(tz: str, now: datetime | None = None) -> str:
+    return (now or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+def yesterday(tz: str, now: datetime | None = None) -> str:
+    return (date.fromisoformat(today(tz, now)) - timedelta(days=1)).isoformat()
+
+
+def is_closed(day: str, tz: str, now: datetime | None = None) -> bool:
+    """Whether the local day is over (its data can be complete)."""
+    _start, end = day_bounds(day, tz)
+    return (now or datetime.now(ZoneInfo(tz))) >= end

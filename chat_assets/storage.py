@@ -147,8 +147,9 @@ class DataStore:
         return json.loads(self.read_bytes(rel))
 
     def raw_is_complete(self, provider: str, day: str, account: str) -> bool:
+        """A complete fetch made after its day was over (an intraday fetch is refreshed later)."""
         manifest = self.raw_manifest(provider, day, account)
-        return bool(manifest and manifest.get("complete"))
+        return bool(manifest and manifest.get("complete") and manifest.get("notes", {}).get("day_closed", True))
 
     def raw_accounts(self, provider: str, day: str) -> list[str]:
         return self.list_dirs(f"raw/{provider}/{day}")

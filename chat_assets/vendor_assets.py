@@ -22,9 +22,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from chat_assets import checks, schemas
+from chat_assets import checks, partitions, schemas
 from chat_assets.config import DEFAULT_DATA_DIR, DEFAULT_TIMEZONE
-from chat_assets.errors import ChatAssetsError, PayloadError, SchemaError, VendorError, to_failure
+from chat_assets.errors import (
+    ChatAssetsError,
+    NotReadyError,
+    PayloadError,
+    SchemaError,
+    VendorError,
+    to_failure,
+)
 from chat_assets.sentiment.columns import with_sentiment
 from chat_assets.storage import DataStore, RawFetch
 
@@ -71,11 +78,24 @@ def fetch_account_days(
     describe: Callable[[str, str], dict[str, Any]],
     fetch_one: FetchOne,
     redact: Callable[[str], str],
+    tz: str,
     call_stats: Callable[[], dict[str, Any]] | None = None,
+    intraday: bool = False,
 ) -> dg.MaterializeResult:
-    """Fetch every (day, account), keeping complete days unless `refetch`; fail at the end, listing all."""
+    """Fetch every (day, account), keeping complete days unless `refetch`; fail at the end, listing all.
+
+    A day that is not over yet is refused ("not available yet") unless the vendor allows
+    `intraday` refreshes; an intraday fetch is recorded as such and fetched again once the day closes.
+    """
     started = time.monotonic()
     errors: list[VendorError] = []
+    open_days = [day for day in days if not partitions.is_closed(day, tz)]
+    if open_days and not intraday:
+        for day in open_days:
+            errors.append(NotReadyError(vendor, None, day, f"the day is not over yet in {tz}; {vendor} is fetched for "
+                                        "complete days only", action="Nothing to fix: the daily schedule fetches it "
+                                        "after midnight."))
+        days = [day for day in days if day not in open_days]
     totals = {"files": 0, "bytes": 0, "records": 0, "fetched": 0, "skipped": 0}
     for day in days:
         day_started = time.monotonic()
@@ -87,6 +107,7 @@ def fetch_account_days(
                 continue
             try:
                 with store.raw_fetch(vendor, day, account, describe(day, account), redact=redact) as fetch:
+                    fetch.note(day_closed=partitions.is_closed(day, tz))
                     fetch_one(fetch, day, account)
             except VendorError as error:
                 errors.append(error)

@@ -29,7 +29,7 @@ def jelou_raw(
         return fetch_account_days(
             context, vendor=VENDOR, store=store.store(), days=context.partition_keys, accounts=jelou.accounts(),
             refetch=config.refetch, describe=client.describe, fetch_one=client.fetch_day, redact=client.redact,
-            call_stats=client.http.stats.as_metadata,
+            tz=store.timezone, call_stats=client.http.stats.as_metadata,
         )
     finally:
         client.close()

@@ -13,7 +13,7 @@ from collections import defaultdict
 import dagster as dg
 
 from chat_assets import partitions
-from chat_assets.errors import VendorError
+from chat_assets.errors import NotReadyError, VendorError
 from chat_assets.vendor_assets import RawFetchConfig, StoreResource, combined_failure, normalized_assets
 from chat_assets.wannabot.client import VENDOR, WannabotResource
 from chat_assets.wannabot.normalize import normalize_one
@@ -44,6 +44,11 @@ def wannabot_raw(
     try:
         for day in context.partition_keys:
             started = time.monotonic()
+            if not partitions.is_closed(day, store.timezone):
+                # Sessions of a running day still grow: they are fetched once the day is over.
+                errors.append(NotReadyError(VENDOR, None, day, f"the day is not over yet in {store.timezone}",
+                                            action="Nothing to fix: the registry sensor fetches it after midnight."))
+                continue
             sessions = registry.for_day(day)
             stored: set[str] = set()
             for bot in data.raw_accounts(VENDOR, day):
@@ -63,6 +68,7 @@ def wannabot_raw(
             for bot, bot_results in sorted(by_bot.items()):
                 request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
                 with data.raw_fetch(VENDOR, day, bot, request, redact=client.redact, keep_existing=True) as fetch:
+                    fetch.note(day_closed=True)
                     for r in bot_results:
                         fetch.add(f"{r.session.session_id}.json", r.body, status=r.status, records=r.body.count(b'"is_bot"'),
                                   session_id=r.session.session_id, created_at=r.session.created_at.isoformat(),

@@ -35,7 +35,7 @@ def wolkvox_raw(
         return fetch_account_days(
             context, vendor=VENDOR, store=store.store(), days=context.partition_keys, accounts=wolkvox.accounts(),
             refetch=config.refetch, describe=client.describe, fetch_one=client.fetch_day, redact=client.redact,
-            call_stats=client.http.stats.as_metadata,
+            tz=store.timezone, call_stats=client.http.stats.as_metadata, intraday=True,
         )
     finally:
         client.close()
