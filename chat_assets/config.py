@@ -116,3 +116,18 @@ class VendorEnv:
 
 def split_accounts(value: str) -> list[str]:
     return [item for item in (part.strip() for part in value.split(",")) if item]
+
+
+def env_number(name: str, default: float, low: float, high: float, environ: Mapping[str, str] | None = None) -> float:
+    """A numeric setting with a clear error when it is not a number in [low, high]."""
+    environ = os.environ if environ is None else environ
+    raw = _env(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw!r} must be between {low:g} and {high:g}.")
+    return value

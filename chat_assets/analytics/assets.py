@@ -20,6 +20,7 @@ from chat_assets.analytics.tables import (
     engagement_tables,
     sentiment_table,
 )
+from chat_assets.cadence import FOLLOW_INPUTS
 from chat_assets.storage import DataStore
 from chat_assets.vendor_assets import StoreResource, check_result, column_schema
 
@@ -71,6 +72,7 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
         partitions_def=partitions.daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
+        automation_condition=FOLLOW_INPUTS,
         metadata={"dagster/column_schema": column_schema("conversations")},
         check_specs=[
             dg.AssetCheckSpec("every_conversation_has_messages", asset=conversations_key, blocking=True,
@@ -127,10 +129,12 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
         name="engagement",
         specs=[
             dg.AssetSpec("engagement_daily", deps=[conversations_key, *message_keys], group_name=GROUP, kinds={"parquet"},
+                         automation_condition=FOLLOW_INPUTS,
                          metadata={"dagster/column_schema": column_schema("engagement_daily")},
                          description="Per provider, account and day: volumes, response times, containment, handoff, "
                                      "fallback and abandonment (definitions in the README)."),
             dg.AssetSpec("agent_daily", deps=[conversations_key, *message_keys], group_name=GROUP, kinds={"parquet"},
+                         automation_condition=FOLLOW_INPUTS,
                          metadata={"dagster/column_schema": column_schema("agent_daily")},
                          description="Per agent and day: conversations, median first response, mean customer sentiment."),
         ],
@@ -163,6 +167,7 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
         partitions_def=partitions.daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
+        automation_condition=FOLLOW_INPUTS,
         metadata={"dagster/column_schema": column_schema("sentiment_daily")},
         description="Per provider, account and day: scored messages, mean customer sentiment, label shares of messages "
                     "and conversations, agreement with the vendor's own sentiment where it gives one.",

@@ -5,6 +5,7 @@ import functools
 import dagster as dg
 
 from chat_assets import partitions
+from chat_assets.cadence import RAW_RETRY_POLICY
 from chat_assets.jelou.client import VENDOR, JelouResource
 from chat_assets.jelou.normalize import normalize_one
 from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
@@ -15,6 +16,7 @@ from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_accou
     group_name=VENDOR,
     partitions_def=partitions.daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=RAW_RETRY_POLICY,
     kinds={"api", "json"},
     description=(
         "Jelou message history of every configured bot for the local day (ISO 8601 bounds with offset), 50 per "

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from chat_assets.config import ConfigError, VendorEnv, core_settings
 from chat_assets.jelou.assets import ASSETS as RAW_ASSETS
 from chat_assets.jelou.assets import build_normalized
+from chat_assets.jelou.cadence import JOBS, SCHEDULES, SENSORS
 from chat_assets.jelou.client import JelouResource
 
 ENV = VendorEnv(
@@ -39,6 +40,4 @@ def resource(environ: Mapping[str, str]) -> JelouResource:
 
 
 ASSETS = [*RAW_ASSETS, build_normalized(silence_minutes(os.environ))]
-SCHEDULES: list = []
-SENSORS: list = []
-__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]
+__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from chat_assets import partitions
+from chat_assets.cadence import RAW_RETRY_POLICY
 from chat_assets.multichat.client import VENDOR, MultichatResource
 from chat_assets.multichat.normalize import normalize_one
 from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
@@ -14,6 +15,7 @@ from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_accou
     group_name=VENDOR,
     partitions_def=partitions.daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=RAW_RETRY_POLICY,
     kinds={"api", "csv"},
     description=(
         "Contacto Multichat `conversaciones` and `captura_datos` reports for every configured line number: the "

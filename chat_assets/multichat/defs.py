@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from chat_assets.config import VendorEnv, core_settings
 from chat_assets.multichat.assets import ASSETS
+from chat_assets.multichat.cadence import JOBS, SCHEDULES, SENSORS
 from chat_assets.multichat.client import MultichatResource
 
 ENV = VendorEnv(
@@ -28,6 +29,4 @@ def resource(environ: Mapping[str, str]) -> MultichatResource:
     )
 
 
-SCHEDULES: list = []
-SENSORS: list = []
-__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]
+__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]

@@ -7,6 +7,7 @@ data dir, so the 10-requests-a-minute limit holds across runs and processes.
 import dagster as dg
 
 from chat_assets import partitions
+from chat_assets.cadence import RAW_RETRY_POLICY
 from chat_assets.neoagent.client import VENDOR, NeoagentResource
 from chat_assets.neoagent.normalize import normalize_one
 from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
@@ -20,6 +21,7 @@ POOL = "neoagent"
     partitions_def=partitions.daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=POOL,
+    retry_policy=RAW_RETRY_POLICY,
     kinds={"api", "json"},
     description=(
         "Neoagent chat history per chatbot serial number. A run asks once for the UTC range covering its local "

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from chat_assets.config import VendorEnv, core_settings
 from chat_assets.neoagent.assets import ASSETS
+from chat_assets.neoagent.cadence import JOBS, SCHEDULES, SENSORS
 from chat_assets.neoagent.client import NeoagentResource
 
 ENV = VendorEnv(
@@ -29,6 +30,4 @@ def resource(environ: Mapping[str, str]) -> NeoagentResource:
     )
 
 
-SCHEDULES: list = []
-SENSORS: list = []
-__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]
+__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]

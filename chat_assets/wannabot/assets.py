@@ -13,6 +13,7 @@ from collections import defaultdict
 import dagster as dg
 
 from chat_assets import partitions
+from chat_assets.cadence import RAW_RETRY_POLICY
 from chat_assets.errors import NotReadyError, VendorError
 from chat_assets.vendor_assets import RawFetchConfig, StoreResource, combined_failure, normalized_assets
 from chat_assets.wannabot.client import VENDOR, WannabotResource
@@ -25,6 +26,7 @@ from chat_assets.wannabot.registry import INBOX, read_registry
     group_name=VENDOR,
     partitions_def=partitions.daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=RAW_RETRY_POLICY,
     kinds={"api", "json"},
     description=(
         f"Wannabot history of every session registered in {INBOX}/*.csv for the local day, one JSON per session "

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from chat_assets.config import VendorEnv, core_settings
 from chat_assets.wannabot.assets import ASSETS
+from chat_assets.wannabot.cadence import JOBS, SCHEDULES, SENSORS
 from chat_assets.wannabot.client import WannabotResource
 
 ENV = VendorEnv(
@@ -25,6 +26,4 @@ def resource(environ: Mapping[str, str]) -> WannabotResource:
     )
 
 
-SCHEDULES: list = []
-SENSORS: list = []
-__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]
+__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]

@@ -8,6 +8,7 @@ conversation returned on both days is kept once (see normalize.py).
 import dagster as dg
 
 from chat_assets import partitions
+from chat_assets.cadence import RAW_RETRY_POLICY
 from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
 from chat_assets.wolkvox.client import VENDOR, WolkvoxResource
 from chat_assets.wolkvox.normalize import normalize_one
@@ -21,6 +22,7 @@ POOL = "wolkvox"
     partitions_def=partitions.daily,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=POOL,
+    retry_policy=RAW_RETRY_POLICY,
     kinds={"api", "json"},
     description=(
         "Wolkvox `chat_2` conversations for the configured server, fetched as local-time windows (split when "

@@ -48,8 +48,13 @@ class WolkvoxResource(dg.ConfigurableResource):
     def client(self, transport: httpx.BaseTransport | None = None) -> WolkvoxClient:
         return WolkvoxClient(
             self.base_url, self.token, self.timezone, state=state_dir(self.data_dir), max_records=self.max_records,
-            min_interval_s=self.min_interval_s, daily_quota=self.daily_quota, transport=transport,
+            min_interval_s=self.min_interval_s, daily_quota=self.daily_quota, server=self.server, transport=transport,
         )
+
+
+def uses_counter(state: Path, server: str) -> DailyCounter:
+    """Token uses per day for a server (the daily quota), shared by the client and the cadence."""
+    return DailyCounter(key_file(state, "wolkvox-uses", server, ".json"))
 
 
 def is_overlap(response: httpx.Response) -> bool:
@@ -67,6 +72,7 @@ class WolkvoxClient:
         max_records: int = 60_000,
         min_interval_s: float = 1.0,
         daily_quota: int = 1000,
+        server: str = "",
         policy: HttpPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
@@ -74,7 +80,7 @@ class WolkvoxClient:
         self.max_records = max_records
         self.daily_quota = daily_quota
         self.redact = Redactor([token])
-        self.uses = DailyCounter(key_file(state, "wolkvox-uses", token, ".json"))
+        self.uses = uses_counter(state, server or "default")
         lock = SharedLock(key_file(state, "wolkvox-token", token, ".lock"))
         self.http = VendorHttp(
             VENDOR, base_url, policy=policy, redactor=self.redact, headers={"wolkvox-token": token},

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chat_assets.config import VendorEnv, core_settings
+from chat_assets.config import VendorEnv, core_settings, env_number
 from chat_assets.wolkvox.assets import ASSETS
+from chat_assets.wolkvox.cadence import JOBS, SCHEDULES, SENSORS
 from chat_assets.wolkvox.client import WolkvoxResource
 
 ENV = VendorEnv(
@@ -25,9 +26,8 @@ def resource(environ: Mapping[str, str]) -> WolkvoxResource:
         token=ENV.env_var("WOLKVOX_TOKEN"),
         timezone=values["WOLKVOX_TIMEZONE"],
         data_dir=core_settings(environ).data_dir,
+        daily_quota=int(env_number("WOLKVOX_DAILY_QUOTA", 1000, 1, 10**7, environ)),
     )
 
 
-SCHEDULES: list = []
-SENSORS: list = []
-__all__ = ["ASSETS", "ENV", "SCHEDULES", "SENSORS", "resource"]
+__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]

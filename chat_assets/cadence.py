@@ -1,0 +1,66 @@
+"""What runs by itself, written once: daily schedules for yesterday, retry policy, automation.
+
+Each vendor's `cadence.py` says when (its hours, its intraday rules, its sensor); the mechanisms
+live here. Schedules and sensors ship STOPPED: switching one on spends a vendor's quota, which a
+person decides (the UI's Automation page, `dagster schedule start`, or `make dev`, which starts
+them against the simulator). The automation sensor for the derived tables ships RUNNING: it
+only reads the warehouse.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from chat_assets import partitions
+
+#: Transient trouble that survived the HTTP retries inside a run gets two more tries, spaced out.
+#: Permanent failures (bad credentials, unknown account, not ready yet) raise Failure(allow_retries=False).
+RAW_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+#: Derived tables follow any updated input partition (a vendor that has not delivered a day yet
+#: does not hold the others back), once nothing upstream is still running.
+FOLLOW_INPUTS = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("follow updated inputs")
+
+
+def vendor_job(vendor: str) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(f"{vendor}_job", selection=dg.AssetSelection.groups(vendor),
+                               description=f"{vendor}: fetch raw and normalize.")
+
+
+def already_materialized(instance: dg.DagsterInstance, key: dg.AssetKey, day: str) -> bool:
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1)
+    return bool(records.records)
+
+
+def yesterday_schedule(
+    vendor: str,
+    job: dg.UnresolvedAssetJobDefinition,
+    cron: str,
+    description: str,
+    skip_if_done: bool = True,
+) -> dg.ScheduleDefinition:
+    """A schedule that materializes yesterday's partition, skipping ticks once it is done."""
+    tz = partitions.timezone()
+
+    @dg.schedule(name=f"{vendor}_daily", cron_schedule=cron, job=job, execution_timezone=tz,
+                 default_status=dg.DefaultScheduleStatus.STOPPED, description=description)
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        day = partitions.yesterday(tz, context.scheduled_execution_time)
+        if skip_if_done and already_materialized(context.instance, dg.AssetKey([vendor, "messages"]), day):
+            return dg.SkipReason(f"{vendor} {day} is already in the warehouse")
+        return dg.RunRequest(partition_key=day, tags={"chat_assets/cadence": "daily"})
+
+    return _schedule
+
+
+def analytics_automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensorDefinition:
+    return dg.AutomationConditionSensorDefinition(
+        "analytics_automation", target=target, default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Keeps conversations, engagement and sentiment tables up to date with their inputs.",
+    )
+
