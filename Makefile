@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: demo test dev lint bench clean install
+.PHONY: demo test dev lint bench clean install browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m chat_assets.demo run
 
-## make test: lint, then the whole test suite (unit, simulator integration, Dagster end-to-end)
-test: $(STAMP)
+## make test: lint, then the whole test suite (unit, simulator integration, Dagster end-to-end, UI)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 ## make dev: the simulator plus `dagster dev` on http://127.0.0.1:3000
 dev: $(STAMP)
@@ -34,6 +34,13 @@ dev: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.normalize
 	$(BIN)/python -m benchmarks.sentiment
+
+# Debian's chromium for the UI test; installed where this user may (root), else that one test skips.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; } || \
+	  echo "chromium not installed: the UI test will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

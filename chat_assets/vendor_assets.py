@@ -228,14 +228,13 @@ def normalized_assets(
     tables: Sequence[str],
     partitions_def: dg.PartitionsDefinition,
     normalize_one: NormalizeOne,
-    raw_partition_mapping: dg.PartitionMapping | None = None,
     description: str,
 ) -> dg.AssetsDefinition:
     raw_key = dg.AssetKey([vendor, "raw"])
     specs = [
         dg.AssetSpec(
             key=dg.AssetKey([vendor, table]),
-            deps=[dg.AssetDep(raw_key, partition_mapping=raw_partition_mapping)],
+            deps=[raw_key],
             group_name=vendor,
             description=f"{description} Canonical `{table}` rows: warehouse/{table}/date=<day>/{vendor}.parquet",
             metadata={"dagster/column_schema": column_schema(table)},

@@ -1,8 +1,10 @@
 """Wolkvox assets: `wolkvox/raw` (one JSON per local-time window) and its canonical messages.
 
 Every Wolkvox fetch runs in the Dagster pool `wolkvox` (limit 1 in dagster.yaml): one caller
-per token across all runs. `wolkvox/messages` of a day also reads the previous day's raw, so a
-conversation returned on both days is kept once (see normalize.py).
+per token across all runs. `wolkvox/messages` of a day also reads the previous day's raw, if it
+is stored, so a conversation returned on both days is kept once (see normalize.py). That read is
+not declared as a partition dependency: Dagster would then treat every raw day as an input of the
+next day's messages and extend each backfill by a day that has no raw data yet.
 """
 
 import dagster as dg
@@ -48,7 +50,6 @@ wolkvox_normalized = normalized_assets(
     tables=("messages",),
     partitions_def=partitions.daily,
     normalize_one=normalize_one,
-    raw_partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True),
     description="Wolkvox conversations, normalized; a conversation returned on two days is kept once.",
 )
 
