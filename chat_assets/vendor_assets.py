@@ -149,6 +149,55 @@ def fetch_account_days(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def raw_asset(
+    *,
+    vendor: str,
+    description: str,
+    kinds: set[str],
+    make_client: Callable[[Any, DataStore], Any],
+    pool: str | None = None,
+    intraday: bool = False,
+    prepare: Callable[[Any, Any, DataStore, Sequence[str], bool], None] | None = None,
+) -> dg.AssetsDefinition:
+    """`<vendor>/raw`: fetch every configured account for the run's days with the vendor's client.
+
+    The vendor's resource is the resource keyed by the vendor's name; `make_client(resource, store)`
+    builds its client (which has `describe`, `fetch_day`, `redact`, `http` and `close`); `prepare`
+    lets a vendor plan the run (Neoagent asks for one range covering every day it needs).
+    """
+    from chat_assets.cadence import RAW_RETRY_POLICY
+
+    @dg.asset(
+        key=[vendor, "raw"],
+        group_name=vendor,
+        partitions_def=partitions.daily,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=RAW_RETRY_POLICY,
+        pool=pool,
+        kinds=kinds,
+        description=description,
+        required_resource_keys={"store", vendor},
+    )
+    def _raw(context: dg.AssetExecutionContext, config: RawFetchConfig) -> dg.MaterializeResult:
+        settings: StoreResource = context.resources.store
+        resource = getattr(context.resources, vendor)
+        store = settings.store()
+        client = make_client(resource, store)
+        accounts = resource.accounts()
+        if prepare is not None:
+            prepare(client, resource, store, context.partition_keys, config.refetch)
+        try:
+            return fetch_account_days(
+                context, vendor=vendor, store=store, days=context.partition_keys, accounts=accounts,
+                refetch=config.refetch, describe=client.describe, fetch_one=client.fetch_day, redact=client.redact,
+                tz=settings.timezone, call_stats=client.http.stats.as_metadata, intraday=intraday,
+            )
+        finally:
+            client.close()
+
+    return _raw
+
+
 # -- normalization --------------------------------------------------------------------------
 
 

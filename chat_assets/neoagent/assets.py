@@ -4,47 +4,31 @@ Runs share the Dagster pool `neoagent` and, underneath, a rate limiter whose sta
 data dir, so the 10-requests-a-minute limit holds across runs and processes.
 """
 
-import dagster as dg
-
 from chat_assets import partitions
-from chat_assets.cadence import RAW_RETRY_POLICY
-from chat_assets.neoagent.client import VENDOR, NeoagentResource
+from chat_assets.neoagent.client import VENDOR
 from chat_assets.neoagent.normalize import normalize_one
-from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
+from chat_assets.vendor_assets import normalized_assets, raw_asset
 
 POOL = "neoagent"
 
 
-@dg.asset(
-    key=[VENDOR, "raw"],
-    group_name=VENDOR,
-    partitions_def=partitions.daily,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=POOL,
-    retry_policy=RAW_RETRY_POLICY,
+def plan(client, resource, store, days, refetch) -> None:  # type: ignore[no-untyped-def]
+    """Ask once for the UTC range covering the days this run must fetch (not every day of it)."""
+    client.plan([d for d in days if refetch or not all(store.raw_is_complete(VENDOR, d, s) for s in resource.accounts())])
+
+
+neoagent_raw = raw_asset(
+    vendor=VENDOR,
     kinds={"api", "json"},
+    pool=POOL,
+    make_client=lambda resource, store: resource.client(store),
+    prepare=plan,
     description=(
         "Neoagent chat history per chatbot serial number. A run asks once for the UTC range covering its local "
         "days (halving it on 413); answers are kept once under raw/neoagent/_ranges/<serial>/ and each day's "
         "manifest under raw/neoagent/<day>/<serial>/ references them."
     ),
 )
-def neoagent_raw(
-    context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, neoagent: NeoagentResource
-) -> dg.MaterializeResult:
-    data = store.store()
-    client = neoagent.client(data)
-    needed = [d for d in context.partition_keys
-              if config.refetch or not all(data.raw_is_complete(VENDOR, d, s) for s in neoagent.accounts())]
-    client.plan(needed)
-    try:
-        return fetch_account_days(
-            context, vendor=VENDOR, store=data, days=context.partition_keys, accounts=neoagent.accounts(),
-            refetch=config.refetch, describe=client.describe, fetch_one=client.fetch_day, redact=client.redact,
-            tz=store.timezone, call_stats=client.http.stats.as_metadata,
-        )
-    finally:
-        client.close()
 
 
 neoagent_normalized = normalized_assets(

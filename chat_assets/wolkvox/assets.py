@@ -7,42 +7,25 @@ not declared as a partition dependency: Dagster would then treat every raw day a
 next day's messages and extend each backfill by a day that has no raw data yet.
 """
 
-import dagster as dg
-
 from chat_assets import partitions
-from chat_assets.cadence import RAW_RETRY_POLICY
-from chat_assets.vendor_assets import RawFetchConfig, StoreResource, fetch_account_days, normalized_assets
-from chat_assets.wolkvox.client import VENDOR, WolkvoxResource
+from chat_assets.vendor_assets import normalized_assets, raw_asset
+from chat_assets.wolkvox.client import VENDOR
 from chat_assets.wolkvox.normalize import normalize_one
 
 POOL = "wolkvox"
 
-
-@dg.asset(
-    key=[VENDOR, "raw"],
-    group_name=VENDOR,
-    partitions_def=partitions.daily,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=POOL,
-    retry_policy=RAW_RETRY_POLICY,
+wolkvox_raw = raw_asset(
+    vendor=VENDOR,
     kinds={"api", "json"},
+    pool=POOL,
+    intraday=True,
+    make_client=lambda resource, store: resource.client(),
     description=(
         "Wolkvox `chat_2` conversations for the configured server, fetched as local-time windows (split when "
-        "an answer nears 60,000 records), one JSON per window under raw/wolkvox/<day>/<server>/."
+        "an answer nears 60,000 records), one JSON per window under raw/wolkvox/<day>/<server>/. Today's "
+        "partition is refreshed through the day; it is fetched again once the day is over."
     ),
 )
-def wolkvox_raw(
-    context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, wolkvox: WolkvoxResource
-) -> dg.MaterializeResult:
-    client = wolkvox.client()
-    try:
-        return fetch_account_days(
-            context, vendor=VENDOR, store=store.store(), days=context.partition_keys, accounts=wolkvox.accounts(),
-            refetch=config.refetch, describe=client.describe, fetch_one=client.fetch_day, redact=client.redact,
-            tz=store.timezone, call_stats=client.http.stats.as_metadata, intraday=True,
-        )
-    finally:
-        client.close()
 
 
 wolkvox_normalized = normalized_assets(
