@@ -221,6 +221,18 @@ class NormalizeInput:
     def read(self, rel: str) -> bytes:
         return self.store.read_bytes(rel)
 
+    def read_json_documents(
+        self, files: Sequence[tuple[str, dict[str, Any]]], schema: pa.Schema, what: str, wrap_key: str | None = None
+    ) -> pa.Table:
+        """One row per raw JSON file, parsed in one Arrow call; a bad file fails naming that file."""
+        from chat_assets.canonical import read_json_many
+
+        try:
+            return read_json_many([self.read(rel) for rel, _ in files], schema, wrap_key=wrap_key)
+        except ValueError as exc:
+            index = exc.args[1] if len(exc.args) > 1 else 0
+            raise self.payload_error(files[index][0], f"{what} is not readable JSON: {exc.args[0]}") from None
+
     def payload_error(self, rel: str, problem: str) -> PayloadError:
         return PayloadError(self.vendor, self.account, self.day, problem, raw_path=self.store.abspath(rel))
 

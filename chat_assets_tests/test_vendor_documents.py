@@ -156,3 +156,14 @@ def test_multichat_document_report_answers(store: DataStore, fixture: str, expec
     with store.raw_fetch("multichat", "2025-10-03", "573007735764", {}) as fetch:
         urls = client._report(fetch, "conversaciones", "573007735764", "2025-10-03", 1)
     assert urls == expected
+
+
+def test_an_unreadable_stored_page_is_named_at_normalization(store: DataStore) -> None:
+    from chat_assets.errors import PayloadError
+
+    good = doc_text("jelou_200.json").encode()
+    inp = stage(store, "jelou", "2025-01-15", "bot-1", {"page-0001.json": (good, {}), "page-0002.json": (b"<html>", {})})
+    with pytest.raises(PayloadError) as caught:
+        jelou_normalize(inp)
+    assert caught.value.raw_path.endswith("raw/jelou/2025-01-15/bot-1/page-0002.json")
+    assert "page is not readable JSON" in str(caught.value) and "[jelou] account bot-1 day 2025-01-15" in str(caught.value)

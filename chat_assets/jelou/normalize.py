@@ -42,11 +42,7 @@ def sessionize(customer: np.ndarray, epoch_us: np.ndarray, silence_us: int) -> n
 
 def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, pa.Table]:
     files = inp.files(prefix="page-", suffix=".json")
-    try:
-        pages = canonical.read_json_many([inp.read(rel) for rel, _ in files], PAGE)
-    except ValueError as exc:
-        index = exc.args[1] if len(exc.args) > 1 else 0
-        raise inp.payload_error(files[index][0], f"page is not readable JSON: {exc.args[0]}") from None
+    pages = inp.read_json_documents(files, PAGE, "page")
     lists = canonical.as_array(pages.column("results"))
     rows = pc.list_flatten(lists)
     if not len(rows):

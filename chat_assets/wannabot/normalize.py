@@ -56,11 +56,7 @@ def _element_label(elements: pa.Array) -> pa.Array:
 
 def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     files = inp.files(suffix=".json")
-    try:
-        sessions = canonical.read_json_many([inp.read(rel) for rel, _ in files], SESSION, wrap_key="messages")
-    except ValueError as exc:
-        index = exc.args[1] if len(exc.args) > 1 else 0
-        raise inp.payload_error(files[index][0], f"session history is not readable JSON: {exc.args[0]}") from None
+    sessions = inp.read_json_documents(files, SESSION, "session history", wrap_key="messages")
     lists = canonical.as_array(sessions.column("messages"))
     msgs = pc.list_flatten(lists)
     if not len(msgs):
