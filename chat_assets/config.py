@@ -114,10 +114,6 @@ class VendorEnv:
         return dg.EnvVar(name)
 
 
-def split_accounts(value: str) -> list[str]:
-    return [item for item in (part.strip() for part in value.split(",")) if item]
-
-
 def env_number(name: str, default: float, low: float, high: float, environ: Mapping[str, str] | None = None) -> float:
     """A numeric setting with a clear error when it is not a number in [low, high]."""
     environ = os.environ if environ is None else environ

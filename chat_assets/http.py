@@ -58,10 +58,6 @@ class Redactor:
                 text = text.replace(form, REDACTED)
         return text
 
-    def merge(self, other: Redactor) -> Redactor:
-        merged = Redactor()
-        merged.forms = sorted(set(self.forms) | set(other.forms), key=len, reverse=True)
-        return merged
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from pydantic import Field
 from chat_assets import checks, partitions, schemas
 from chat_assets.config import DEFAULT_DATA_DIR, DEFAULT_TIMEZONE
 from chat_assets.errors import (
-    ChatAssetsError,
     NotReadyError,
     PayloadError,
     SchemaError,
@@ -397,13 +396,3 @@ def check_result(spec: dg.AssetCheckSpec, outcomes: Sequence[tuple[str, bool, di
         asset_key=spec.asset_key, check_name=spec.name, passed=not failing, metadata=metadata,
         severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
     )
-
-
-def guard(vendor: str, account: str, day: str, fn: Callable[[], Any]) -> Any:
-    """Run `fn`, turning unexpected parse errors into a PayloadError that names the account-day."""
-    try:
-        return fn()
-    except ChatAssetsError:
-        raise
-    except (ValueError, KeyError, TypeError, pa.ArrowException) as exc:
-        raise PayloadError(vendor, account, day, f"{type(exc).__name__}: {exc}") from None

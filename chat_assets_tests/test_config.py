@@ -60,9 +60,13 @@ def test_all_vendors_with_the_simulator_env(sim: Simulator) -> None:
 
 
 def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:
+    from chat_assets import vendors
+
     env = sim.env()
     defs = build_definitions(env)
-    for name in ("multichat", "wolkvox", "jelou", "neoagent", "wannabot"):
-        shown = repr(defs.resources[name])
-        for secret in ("MULTICHAT_TOKEN", "WOLKVOX_TOKEN", "JELOU_PASSWORD", "NEOAGENT_API_KEY", "WANNABOT_API_KEY"):
+    secrets = [name for vendor in vendors.VENDORS for name in vendors.module(vendor, "defs").ENV.secrets]
+    assert set(secrets) == {"MULTICHAT_TOKEN", "WOLKVOX_TOKEN", "JELOU_PASSWORD", "NEOAGENT_API_KEY", "WANNABOT_API_KEY"}
+    for vendor in vendors.VENDORS:
+        shown = repr(defs.resources[vendor])
+        for secret in secrets:
             assert env[secret] not in shown

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -99,7 +99,3 @@ def _scorer_for(model: str | None) -> Scorer:
 def get_scorer(model: str | None = None) -> Scorer:
     """The configured scorer (one instance per process and setting)."""
     return _scorer_for(model if model is not None else (os.environ.get("CHAT_ASSETS_SENTIMENT_MODEL") or None))
-
-
-def labels_of(scores: Sequence[float | None]) -> list[str | None]:
-    return [label_of(s) for s in scores]

@@ -210,7 +210,3 @@ def day_conversations(
 
 def png_data_uri() -> str:
     return f"data:image/png;base64,{PNG_B64}"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
