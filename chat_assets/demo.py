@@ -45,16 +45,16 @@ def start_simulator(volume: str, extra: list[str] | None = None) -> tuple[subpro
 
 
 def write_wannabot_registry(sim_url: str, data_dir: Path, days: list[str]) -> int:
-    inbox = data_dir / "inbox" / "wannabot"
-    inbox.mkdir(parents=True, exist_ok=True)
+    from chat_assets.storage import DataStore
+    from chat_assets.wannabot.registry import INBOX
+
+    store = DataStore(str(data_dir))
     total = 0
     for day in days:
         with urllib.request.urlopen(f"{sim_url}/wannabot/_sim/sessions?date={day}", timeout=30) as response:
             sessions = json.loads(response.read())["sessions"]
         lines = ["session_id,created_at"] + [f"{s['session_id']},{s['created_at']}" for s in sessions]
-        tmp = inbox / f".demo-{day}.csv.tmp"
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(inbox / f"demo-{day}.csv")
+        store.write_bytes(f"{INBOX}/demo-{day}.csv", ("\n".join(lines) + "\n").encode("utf-8"))
         total += len(sessions)
     return total
 

@@ -165,6 +165,18 @@ class DataStore:
     ) -> RawFetch:
         return RawFetch(self, provider, day, account, request, redact=redact, keep_existing=keep_existing)
 
+    @staticmethod
+    def failed_dir(provider: str, day: str, account: str) -> str:
+        """Where the bytes of a failed attempt are kept, one folder per attempt (UTC stamp)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return f"raw/_failed/{provider}/{day}/{account}/{stamp}"
+
+    def keep_failed(self, provider: str, day: str, account: str, name: str, data: bytes) -> str:
+        """Keep a payload that failed outside a RawFetch (judged after receipt); returns its absolute path."""
+        rel = f"{self.failed_dir(provider, day, account)}/{name}"
+        self.write_bytes(rel, data)
+        return self.abspath(rel)
+
     def write_shared(self, provider: str, account: str, name: str, data: bytes) -> str:
         """Keep a payload that serves several days once, content-addressed, never overwritten.
 
@@ -248,9 +260,6 @@ class RawFetch:
             self.files.extend(self.existing.values())
         return self
 
-    def has(self, name: str) -> bool:
-        return any(f["name"] == name for f in self.files)
-
     def reference(self, rel: str, **info: Any) -> str:
         """Record a shared file (see `DataStore.write_shared`) as part of this fetch."""
         data = self.store.read_bytes(rel)
@@ -266,9 +275,6 @@ class RawFetch:
         self.files.append(
             {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **info}
         )
-        return f"{self.final_rel}/{name}"
-
-    def path_of(self, name: str) -> str:
         return f"{self.final_rel}/{name}"
 
     def note(self, **notes: Any) -> None:
@@ -307,8 +313,7 @@ class RawFetch:
             with contextlib.suppress(FileNotFoundError):
                 self.store.fs.rm(self.store.abspath(self.staging_rel), recursive=True)
             return
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        failed_rel = f"raw/_failed/{self.provider}/{self.day}/{self.account}/{stamp}"
+        failed_rel = self.store.failed_dir(self.provider, self.day, self.account)
         self.manifest = self._manifest(False, self.redact(str(exc)))
         with contextlib.suppress(Exception):
             self._write_manifest(self.manifest)
@@ -317,4 +322,3 @@ class RawFetch:
             if isinstance(exc, VendorError) and exc.raw_path is None:
                 new = [f["name"] for f in self.files if f["name"] not in self.existing and "path" not in f]
                 exc.with_raw_path(self.store.abspath(f"{failed_rel}/{new[-1]}" if new else failed_rel))
-

@@ -10,7 +10,7 @@ per key, counted in a state file every run and process shares (`SharedWindowLimi
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -103,10 +103,7 @@ class NeoagentClient:
         if isinstance(parsed, dict) and parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
             return [(first, last, self.store.write_shared(VENDOR, serial, name, response.content))]
         # Anything else is kept as received, beside the other failed attempts, before judging it.
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        kept = f"raw/_failed/{VENDOR}/{label}/{serial}/{stamp}-{name}"
-        self.store.write_bytes(kept, response.content)
-        where = self.store.abspath(kept)
+        where = self.store.keep_failed(VENDOR, label, serial, name, response.content)
         if not isinstance(parsed, dict) or "Success" not in parsed:
             raise PayloadError(VENDOR, serial, label, f"HTTP {response.status_code} without the documented "
                                "Success/Code/Message object", raw_path=where)

@@ -3,7 +3,7 @@
 The day's sessions come from the registry (registry.py). Sessions already stored are not
 fetched again (unless `refetch`), so a registry file that grows only costs its new sessions. A
 session the vendor does not know fails the run, naming it and its registry file, after the
-day's other sessions were stored; its answer is kept under raw/_failed/wannabot/<day>/.
+day's other sessions were stored; its answer is kept under raw/_failed/wannabot/<day>/unresolved/.
 """
 
 import json
@@ -63,9 +63,8 @@ def wannabot_raw(
                 if result.error is None:
                     by_bot[result.bot].append(result)
                     continue
-                kept = f"raw/_failed/{VENDOR}/{day}/{result.session.session_id}.json"
-                data.write_bytes(kept, result.body)
-                errors.append(result.error.with_raw_path(data.abspath(kept)))
+                kept = data.keep_failed(VENDOR, day, "unresolved", f"{result.session.session_id}.json", result.body)
+                errors.append(result.error.with_raw_path(kept))
                 context.log.error(str(result.error))
             for bot, bot_results in sorted(by_bot.items()):
                 request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
