@@ -37,6 +37,7 @@ MESSAGES = pa.schema(
         pa.field("channel", pa.string()),
         pa.field("content_type", pa.string(), nullable=False),
         pa.field("text", pa.string()),
+        pa.field("media_url", pa.string()),
         pa.field("is_fallback", pa.bool_(), nullable=False),
         pa.field("provider_sentiment", pa.string()),
         pa.field("sentiment", pa.float32()),

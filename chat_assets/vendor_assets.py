@@ -203,8 +203,11 @@ def raw_asset(
 class NormalizeInput:
     """What a vendor normalizer gets for one account-day: the store, the manifest, the zone."""
 
-    def __init__(self, store: DataStore, vendor: str, day: str, account: str, manifest: dict[str, Any], tz: str):
+    def __init__(self, store: DataStore, vendor: str, day: str, account: str, manifest: dict[str, Any], tz: str,
+                 resource: Any = None):
         self.store, self.vendor, self.day, self.account, self.manifest, self.tz = store, vendor, day, account, manifest, tz
+        #: The vendor's resource (its settings, e.g. Multichat's column override), when the asset has it.
+        self.resource = resource
         #: Facts worth showing in the day's metadata (dialects found, unknown columns, ...).
         self.notes: dict[str, Any] = {}
 
@@ -320,10 +323,11 @@ def normalized_assets(
         check_specs=check_specs,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={"store"},
+        required_resource_keys={"store", vendor},
     )
     def _normalize(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]
         resource: StoreResource = context.resources.store
+        vendor_resource = getattr(context.resources, vendor)
         store = resource.store()
         started = time.monotonic()
         totals = dict.fromkeys(tables, 0)
@@ -345,7 +349,7 @@ def normalized_assets(
             notes: dict[str, Any] = {}
             for account in accounts:
                 manifest = store.raw_manifest(vendor, day, account) or {}
-                inp = NormalizeInput(store, vendor, day, account, manifest, resource.timezone)
+                inp = NormalizeInput(store, vendor, day, account, manifest, resource.timezone, vendor_resource)
                 try:
                     out = normalize_one(inp)
                 except VendorError as error:

@@ -39,6 +39,7 @@ def test_spanish_export_in_every_encoding(store: DataStore, encoding: str) -> No
     assert rows[0]["text"].startswith("Hola; buenas tardes ñandú")
     assert rows[1]["text"] == "Con gusto:\r\nelige una opción"  # quoted line break, exactly as written
     assert rows[2]["content_type"] == "image" and rows[3]["agent_name"] == "Laura Restrepo"
+    assert rows[2]["media_url"] == "https://cdn.example.com/f.jpg" and rows[2]["text"] is None
     assert rows[0]["sent_at"] == datetime(2025, 10, 3, 13, 0, tzinfo=UTC)
     assert rows[0]["customer_name"] == "José Núñez" and rows[0]["channel"] == "whatsapp"
     assert rows[0]["raw_ref"].endswith("conversaciones-22_2025-10-03.csv#row=2")
@@ -57,14 +58,16 @@ def test_missing_required_column_names_the_columns_found(store: DataStore) -> No
     with pytest.raises(PayloadError) as caught:
         normalize(store, data)
     message = str(caught.value)
-    assert "missing column(s) ['conversation_id', 'direction']" in message
-    assert "columns found: ['Fecha', 'Hora', 'Mensaje']" in message
+    assert "missing column role(s) ['conversation_id', 'sender']" in message
+    assert "columns found: 'Fecha' (e.g. '2025-10-03'); 'Hora' (e.g. '08:00:00'); 'Mensaje' (e.g. 'hola')" in message
+    assert "MULTICHAT_COLUMNS=conversation_id=<column>,sender=<column>" in message
+    assert "conversaciones-22_2025-10-03.csv" in message and "573007735764" in message and "2025-10-03" in message
     assert caught.value.raw_path.endswith("raw/multichat/2025-10-03/573007735764/conversaciones-22_2025-10-03.csv")
 
 
 def test_unknown_direction_value_is_named(store: DataStore) -> None:
     data = b"id_conversacion;fecha_hora;direccion;mensaje\nA;03/10/2025 10:00:00;lateral;hola\n"
-    with pytest.raises(PayloadError, match=r"unknown direction value\(s\) \['lateral'\]"):
+    with pytest.raises(PayloadError, match=r"unknown sender value\(s\) \['lateral'\] in column 'direccion'"):
         normalize(store, data)
 
 

@@ -42,6 +42,8 @@ class MultichatResource(dg.ConfigurableResource):
     token: str
     numbers: str
     timezone: str = "America/Bogota"
+    #: MULTICHAT_COLUMNS: roles of CSV columns that inference cannot settle, e.g. `sender=tipo`.
+    columns: str = ""
 
     def accounts(self) -> list[str]:
         return [n.strip() for n in self.numbers.split(",") if n.strip()]

@@ -8,6 +8,7 @@ from chat_assets.config import VendorEnv, core_settings
 from chat_assets.multichat.assets import ASSETS
 from chat_assets.multichat.cadence import JOBS, SCHEDULES, SENSORS
 from chat_assets.multichat.client import MultichatResource
+from chat_assets.multichat.columns import parse_override
 
 ENV = VendorEnv(
     vendor="multichat",
@@ -26,7 +27,15 @@ def resource(environ: Mapping[str, str]) -> MultichatResource:
         token=ENV.env_var("MULTICHAT_TOKEN"),
         numbers=values["MULTICHAT_NUMBERS"],
         timezone=core_settings(environ).timezone,
+        columns=_columns(environ),
     )
+
+
+def _columns(environ: Mapping[str, str]) -> str:
+    """MULTICHAT_COLUMNS, validated now so a typo fails when the code location loads, not at 6 a.m."""
+    value = (environ.get("MULTICHAT_COLUMNS") or "").strip()
+    parse_override(value)
+    return value
 
 
 __all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]

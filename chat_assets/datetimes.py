@@ -1,0 +1,191 @@
+"""Strict, vectorized reading of local date and time text, written once for every vendor.
+
+Vendors that export spreadsheets (Multichat's CSV) write dates the way a Spanish-speaking
+office does: `dd/mm/yyyy` or `yyyy-mm-dd`, with or without seconds, 24-hour or 12-hour with
+`a. m.` / `p. m.`, in one `fecha_hora` column or in two. The format is chosen per file from the
+values, and every value is checked part by part: Arrow's `strptime` rolls `31/02/2025` over to
+3 March, which would store a message on a day it was never sent, so dates are built here from
+their parts with the calendar's own limits, and an impossible value is an error naming it.
+
+Where two formats read every value and disagree (`03/04/2025`: 3 April or 4 March?), the day the
+report was asked for decides; where it cannot, the reader says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+class DateTimeError(ValueError):
+    """Values that no supported format reads, that name impossible dates, or that stay ambiguous."""
+
+
+@dataclass(frozen=True)
+class _DateFormat:
+    name: str
+    pattern: str  # named groups y, m, d
+
+
+_Y4, _MD = r"(?P<y>\d{4})", r"\d{1,2}"
+DATE_FORMATS: tuple[_DateFormat, ...] = (
+    _DateFormat("yyyy-mm-dd", rf"{_Y4}-(?P<m>{_MD})-(?P<d>{_MD})"),
+    _DateFormat("yyyy/mm/dd", rf"{_Y4}/(?P<m>{_MD})/(?P<d>{_MD})"),
+    _DateFormat("dd/mm/yyyy", rf"(?P<d>{_MD})/(?P<m>{_MD})/{_Y4}"),
+    _DateFormat("mm/dd/yyyy", rf"(?P<m>{_MD})/(?P<d>{_MD})/{_Y4}"),
+    _DateFormat("dd-mm-yyyy", rf"(?P<d>{_MD})-(?P<m>{_MD})-{_Y4}"),
+    _DateFormat("mm-dd-yyyy", rf"(?P<m>{_MD})-(?P<d>{_MD})-{_Y4}"),
+    _DateFormat("dd.mm.yyyy", rf"(?P<d>{_MD})\.(?P<m>{_MD})\.{_Y4}"),
+    _DateFormat("dd/mm/yy", rf"(?P<d>{_MD})/(?P<m>{_MD})/(?P<y>\d{{2}})"),
+)
+# 24-hour or 12-hour (after normalization the suffix is ` AM` / ` PM`), seconds and fractions optional.
+TIME_PATTERN = r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,6}))?)?(?: (?P<p>AM|PM))?"
+_MIDNIGHT_SUFFIX = r"[ T]0{1,2}:00(:00(\.0+)?)?$"
+
+
+def normalize_text(values: pa.Array) -> pa.Array:
+    """Upper case, ordinary spaces, one space, and `a. m.` / `p.m.` / `am` written as ` AM` / ` PM`."""
+    values = pc.utf8_upper(_as_array(values))
+    values = pc.replace_substring_regex(values, "[\u00a0\u202f\u2007\t]", " ")
+    values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, " {2,}", " "))
+    return pc.replace_substring_regex(values, r"\s*([AP])\.?\s*M\.?$", r" \1M")
+
+
+def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _present(values: pa.Array) -> np.ndarray:
+    """Rows holding a value (not null, not blank)."""
+    return pc.fill_null(pc.not_equal(values, ""), False).to_numpy(zero_copy_only=False)
+
+
+def _ints(struct: pa.Array, name: str, present: np.ndarray, default: int = 0) -> np.ndarray:
+    field = pc.struct_field(struct, name)
+    text = pc.fill_null(pc.if_else(pc.equal(field, ""), pa.scalar(None, pa.string()), field), str(default))
+    out = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+    return np.where(present, out, default)
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm, vectorized)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    lengths = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    return lengths[np.clip(m, 1, 12) - 1] + ((m == 2) & leap)
+
+
+@dataclass
+class _Reading:
+    name: str
+    micros: np.ndarray  # since epoch, naive local
+    bad: list[str]  # values of the right shape that name impossible dates or times
+
+
+def _read(values: pa.Array, present: np.ndarray, fmt: _DateFormat | None, with_time: bool) -> _Reading | None:
+    pattern = TIME_PATTERN if fmt is None else fmt.pattern + (r"[ T]" + TIME_PATTERN if with_time else "")
+    parts = pc.extract_regex(values, f"^{pattern}$")
+    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    if not np.all(matched[present]):
+        return None
+    ok = np.ones(len(values), dtype=bool)
+    micros = np.zeros(len(values), dtype=np.int64)
+    if fmt:
+        y, m, d = (_ints(parts, k, present, 1) for k in ("y", "m", "d"))
+        if fmt.name.endswith("/yy"):
+            y = y + 2000
+        ok &= (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m))
+        micros += days_from_civil(y, m, d) * 86_400_000_000
+    if with_time:
+        hh, mm, ss = (_ints(parts, k, present) for k in ("H", "M", "S"))
+        frac_text = pc.utf8_rpad(pc.fill_null(pc.struct_field(parts, "f"), ""), 6, "0")
+        frac = np.where(present, pc.cast(frac_text, pa.int64()).to_numpy(zero_copy_only=False), 0)
+        period = pc.fill_null(pc.struct_field(parts, "p"), "").to_numpy(zero_copy_only=False)
+        twelve = period != ""
+        ok &= np.where(twelve, (hh >= 0) & (hh <= 12), hh <= 23) & (mm <= 59) & (ss <= 59)
+        hh = np.where(twelve, hh % 12 + np.where(period == "PM", 12, 0), hh)
+        micros += ((hh * 60 + mm) * 60 + ss) * 1_000_000 + frac
+    bad_rows = np.flatnonzero(present & ~ok)
+    bad = [values[int(i)].as_py() for i in bad_rows[:3]]
+    name = " ".join(p for p in ((fmt.name if fmt else ""), ("time" if with_time else "")) if p)
+    return _Reading(name, micros, bad)
+
+
+def _choose(readings: list[_Reading], present: np.ndarray, what: str, expect: date | None, sample: list[str]) -> _Reading:
+    good = [r for r in readings if not r.bad]
+    if not good:
+        shaped = [r for r in readings if r.bad]
+        if shaped:
+            raise DateTimeError(f"{what} names an impossible date or time, e.g. {shaped[0].bad} ({shaped[0].name})")
+        raise DateTimeError(f"{what} is in no known date/time format, e.g. {sample}")
+    distinct: list[_Reading] = []
+    for r in good:
+        if not any(np.array_equal(r.micros[present], o.micros[present]) for o in distinct):
+            distinct.append(r)
+    if len(distinct) > 1 and expect is not None:
+        expected_day = (np.datetime64(expect, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+        near = [r for r in distinct if np.all(np.abs(r.micros[present] // 86_400_000_000 - expected_day) <= 1)]
+        distinct = near or distinct
+    if len(distinct) > 1:
+        names = ", ".join(r.name for r in distinct)
+        raise DateTimeError(f"{what} reads as more than one date format ({names}), e.g. {sample}; "
+                            "the values cannot tell which")
+    return distinct[0]
+
+
+def _strip_midnight(values: pa.Array) -> pa.Array:
+    """A date column exported by a spreadsheet may carry `00:00:00`; the date is what it means."""
+    return pc.replace_substring_regex(values, _MIDNIGHT_SUFFIX, "")
+
+
+def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None = None) -> pa.Array:
+    """Read `values` as `kind` (`datetime`, `date` or `time`) into naive local microseconds.
+
+    Returns timestamp[us] (no zone) for `datetime` and `date`, duration[us] for `time`; null where
+    a cell is empty. Raises DateTimeError naming `what` and examples when the column cannot be read.
+    """
+    text = normalize_text(values)
+    if kind == "date":
+        text = _strip_midnight(text)
+    present = _present(text)
+    sample = [v for v in pc.filter(text, pa.array(present)).slice(0, 3).to_pylist()] if present.any() else []
+    if kind == "time":
+        reading = _read(text, present, None, True)
+        if reading is None:
+            raise DateTimeError(f"{what} is not a time of day (HH:MM[:SS], 24-hour or a. m./p. m.), e.g. {sample}")
+        chosen = _choose([reading], present, what, None, sample)
+        return pa.array(np.where(present, chosen.micros, 0), pa.duration("us"), mask=~present)
+    readings = [r for f in DATE_FORMATS if (r := _read(text, present, f, kind == "datetime")) is not None]
+    chosen = _choose(readings, present, what, expect, sample)
+    return pa.array(np.where(present, chosen.micros, 0), pa.timestamp("us"), mask=~present)
+
+
+def fits(values: pa.Array, kind: str) -> bool:
+    """Whether every non-empty value has the shape of `kind` (used to recognize columns by content)."""
+    text = normalize_text(values)
+    if kind == "date":
+        text = _strip_midnight(text)
+    present = _present(text)
+    if not present.any():
+        return False
+    if kind == "time":
+        return _read(text, present, None, True) is not None
+    return any(_read(text, present, f, kind == "datetime") is not None for f in DATE_FORMATS)
+
+
+def combine(day: pa.Array, time_of_day: pa.Array) -> pa.Array:
+    """A date column plus a time column: one naive timestamp (null where either is missing)."""
+    return pc.add(day, time_of_day)
