@@ -14,8 +14,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from chat_assets import vendors
-from chat_assets.analytics.assets import GROUP as ANALYTICS_GROUP
-from chat_assets.analytics.assets import build_analytics_assets
+from chat_assets.analytics.assets import LAYER_TAG, build_derived_assets
 from chat_assets.cadence import analytics_automation_sensor
 from chat_assets.config import core_settings
 from chat_assets.vendor_assets import StoreResource
@@ -42,13 +41,13 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definition
         module = vendors.module(vendor, "defs")
         resources[vendor] = module.resource(environ)
         assets.extend(module.ASSETS)
+        assets.extend(build_derived_assets(vendor))
         jobs.extend(module.JOBS)
         schedules.extend(module.SCHEDULES)
         sensors.extend(module.SENSORS)
-    message_keys = [key for a in assets for key in a.keys if key.path[-1] == "messages"]
-    if message_keys:
-        assets.extend(build_analytics_assets(message_keys))
-        sensors.append(analytics_automation_sensor(dg.AssetSelection.groups(ANALYTICS_GROUP)))
+    if assets:
+        (layer, value), = LAYER_TAG.items()
+        sensors.append(analytics_automation_sensor(dg.AssetSelection.tag(layer, value)))
     return dg.Definitions(assets=assets, resources=resources, jobs=jobs, schedules=schedules, sensors=sensors)
 
 

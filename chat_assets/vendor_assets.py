@@ -292,7 +292,13 @@ def normalized_assets(
     partitions_def: dg.PartitionsDefinition,
     normalize_one: NormalizeOne,
     description: str,
+    with_vendor_resource: bool = False,
 ) -> dg.AssetsDefinition:
+    """`<vendor>/<table>` for each table, from what `<vendor>/raw` stored.
+
+    `with_vendor_resource` hands the vendor's resource to the normalizer (`NormalizeInput.resource`),
+    for settings that shape reading (Multichat's column override); credentials are never used here.
+    """
     raw_key = dg.AssetKey([vendor, "raw"])
     specs = [
         dg.AssetSpec(
@@ -323,11 +329,11 @@ def normalized_assets(
         check_specs=check_specs,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={"store", vendor},
+        required_resource_keys={"store", vendor} if with_vendor_resource else {"store"},
     )
     def _normalize(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]
         resource: StoreResource = context.resources.store
-        vendor_resource = getattr(context.resources, vendor)
+        vendor_resource = getattr(context.resources, vendor) if with_vendor_resource else None
         store = resource.store()
         started = time.monotonic()
         totals = dict.fromkeys(tables, 0)

@@ -10,7 +10,7 @@ import dagster as dg
 import pyarrow as pa
 
 from chat_assets import checks, partitions, schemas
-from chat_assets.analytics.assets import build_analytics_assets
+from chat_assets.analytics.assets import build_derived_assets
 from chat_assets.analytics.tables import conversation_frame, conversations_table
 from chat_assets.storage import DataStore
 from chat_assets.vendor_assets import StoreResource, normalized_assets
@@ -73,10 +73,10 @@ def test_a_blocking_check_failure_keeps_conversations_unbuilt(tmp_path: Path) ->
     normalized = normalized_assets(vendor="jelou", tables=("messages",), partitions_def=partitions.daily,
                                    normalize_one=functools.partial(duplicating_normalizer), description="test")
     raw = dg.AssetSpec(dg.AssetKey(["jelou", "raw"]), partitions_def=partitions.daily)
-    assets = [normalized, *build_analytics_assets([dg.AssetKey(["jelou", "messages"])])]
+    assets = [normalized, *build_derived_assets("jelou")]
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [*assets, raw], selection=[dg.AssetKey(["jelou", "messages"]), dg.AssetKey("conversations")],
+            [*assets, raw], selection=[dg.AssetKey(["jelou", "messages"]), dg.AssetKey(["jelou", "conversations"])],
             resources={"store": StoreResource(data_dir=str(tmp_path / "data"))}, partition_key=DAY,
             instance=instance, raise_on_error=False,
         )
@@ -85,5 +85,5 @@ def test_a_blocking_check_failure_keeps_conversations_unbuilt(tmp_path: Path) ->
         assert evaluations["vocabularies"].passed is True
         materialized = {e.asset_key for e in result.get_asset_materialization_events()}
         assert dg.AssetKey(["jelou", "messages"]) in materialized
-        assert dg.AssetKey("conversations") not in materialized
+        assert dg.AssetKey(["jelou", "conversations"]) not in materialized
     assert store.read_table("conversations", DAY, "jelou") is None

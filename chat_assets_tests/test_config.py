@@ -46,8 +46,8 @@ def test_one_vendor_without_credentials_does_not_break_the_others() -> None:
     env = {"WOLKVOX_SERVER": "0042", "WOLKVOX_TOKEN": "tok", "JELOU_USERNAME": "only-the-user"}
     defs = build_definitions(env)
     keys = {key.to_user_string() for a in defs.assets for key in a.keys}
-    assert keys == {"wolkvox/raw", "wolkvox/messages", "conversations", "engagement_daily", "agent_daily",
-                    "sentiment_daily"}
+    assert keys == {"wolkvox/raw", "wolkvox/messages", "wolkvox/conversations", "wolkvox/engagement_daily",
+                    "wolkvox/agent_daily", "wolkvox/sentiment_daily"}
 
 
 def test_all_vendors_with_the_simulator_env(sim: Simulator) -> None:

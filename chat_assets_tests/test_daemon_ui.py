@@ -189,6 +189,43 @@ def test_backfill_through_the_webserver_runs_under_the_daemon(stack: Stack) -> N
     assert counters.get("wolkvox_overlaps", 0) == 0 and counters.get("neoagent_rate_violations", 0) == 0
 
 
+def test_a_vendor_answering_garbage_fails_alone_in_a_ui_backfill(stack: Stack) -> None:
+    import dagster as dg
+
+    day = "2025-09-12"
+    (stack.data / "inbox" / "wannabot" / f"{day}.csv").write_text("session_id,created_at\n")
+    urllib.request.urlopen(f"{stack.sim.url}/_sim/garbage?vendors=multichat").read()
+    try:
+        keys = [node["assetKey"] for node in stack.graphql(ASSET_KEYS)["assetNodes"]]
+        launched = stack.graphql(LAUNCH_BACKFILL, {"params": {
+            "assetSelection": keys, "partitionNames": [day], "title": "one vendor broken"}})["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+        def done():  # type: ignore[no-untyped-def]
+            result = stack.graphql(BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+            return result if result["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED") else None
+
+        wait_for(done)
+    finally:
+        urllib.request.urlopen(f"{stack.sim.url}/_sim/garbage?vendors=").read()
+    with dg.DagsterInstance.from_config(str(stack.home)) as instance:
+        def materialized(key: str) -> bool:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey.from_user_string(key), asset_partitions=[day]), limit=1)
+            return bool(records.records)
+
+        for vendor in ("wolkvox", "jelou", "neoagent", "wannabot"):
+            for table in ("messages", "conversations", "engagement_daily", "agent_daily", "sentiment_daily"):
+                assert materialized(f"{vendor}/{table}"), (vendor, table)
+        assert not any(materialized(f"multichat/{t}") for t in ("raw", "messages", "conversations", "sentiment_daily"))
+        failed = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+        logs = [e for r in failed for e in instance.all_logs(r.dagster_run.run_id)
+                if e.dagster_event and e.dagster_event.is_step_failure]
+        text = "\n".join(e.dagster_event.step_failure_data.user_failure_data.description for e in logs)
+        assert "[multichat]" in text and day in text and "573007735764" in text
+        assert {e.step_key.split("__")[0] for e in logs} == {"multichat"}
+
+
 def test_two_overlapping_wolkvox_runs_never_use_the_token_at_once(stack: Stack) -> None:
     before = stack.sim.counters().get("wolkvox_requests", 0)
     run_ids = []
@@ -237,9 +274,9 @@ def test_the_ui_shows_vendors_partitions_and_plots(stack: Stack) -> None:
                 skip.first.click()
                 page.wait_for_timeout(500)
 
-        # The asset graph: every vendor group and the analytics group.
+        # The asset graph: one group per vendor, its derived tables included.
         visit("/asset-groups")
-        for group in ("multichat", "wolkvox", "jelou", "neoagent", "wannabot", "analytics"):
+        for group in ("multichat", "wolkvox", "jelou", "neoagent", "wannabot"):
             page.get_by_text(group, exact=True).first.wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "asset-graph.png"), full_page=True)
 
@@ -253,7 +290,7 @@ def test_the_ui_shows_vendors_partitions_and_plots(stack: Stack) -> None:
         page.screenshot(path=str(ARTIFACTS / "wolkvox-messages-partitions.png"), full_page=True)
 
         # The per-partition metadata plotted across days (Metadata section, "Plots" toggle).
-        visit("/assets/conversations?view=overview")
+        visit("/assets/jelou/conversations?view=overview")
         toggle = page.get_by_role("button", name="Plots")
         toggle.first.wait_for(timeout=60_000)
         toggle.first.scroll_into_view_if_needed()

@@ -297,7 +297,48 @@ def test_full_graph_for_a_day_reads_back_with_duckdb_and_pyarrow(
         "hive_partitioning=true) where provider = 'wolkvox'").fetchall()
     assert feeling[0][0] is not None and 0 <= feeling[0][0] <= 1
     conversations_event = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("conversations"), asset_partitions=[day]), limit=1
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["wolkvox", "conversations"]), asset_partitions=[day]), limit=1
     ).records[0].asset_materialization
     for key in ("messages", "conversations", "containment_rate", "mean_sentiment", "negative_share", "summary"):
         assert key in conversations_event.metadata, key
+
+
+DERIVED = ("conversations", "engagement_daily", "agent_daily", "sentiment_daily")
+
+
+@pytest.mark.parametrize("broken", ["multichat", "jelou"])
+def test_one_vendor_answering_garbage_never_stops_the_others_derived_tables(
+    broken: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    import duckdb
+
+    day = DAYS[1]
+    with Simulator(SimulatorConfig(volume=(5, 9), garbage={broken})) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, (day,))
+        result = materialize(defs, "*", day, instance=instance, raise_on_error=False)
+    assert not result.success
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert {e.step_key.split("__")[0] for e in failures} == {broken}  # only the broken vendor's step failed
+    description = failures[0].step_failure_data.user_failure_data.description
+    for account in sim.config.accounts[broken]:
+        assert account in description
+    assert f"[{broken}]" in description and day in description
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    healthy = [v for v in VENDORS if v != broken]
+    for vendor in healthy:
+        for table in ("messages", *DERIVED):
+            assert f"{vendor}/{table}" in materialized, (vendor, table)
+            assert store.read_table(table, day, vendor) is not None, (vendor, table)
+    assert not any(key.startswith(f"{broken}/") for key in materialized)
+    for table in ("messages", *DERIVED):
+        assert store.read_table(table, day, broken) is None
+    # Correct, not just present: every healthy vendor's messages in exactly one conversation.
+    warehouse = tmp_path / "data" / "warehouse"
+    convs = duckdb.sql(f"select provider, sum(n_messages), count(*) from read_parquet('{warehouse}/conversations/*/*.parquet',"
+                       " hive_partitioning=true) group by 1 order by 1").fetchall()
+    msgs = duckdb.sql(f"select provider, count(*), count(distinct (account, conversation_id)) from read_parquet("
+                      f"'{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by 1 order by 1").fetchall()
+    assert convs == msgs and [r[0] for r in convs] == sorted(healthy)
+    engagement = duckdb.sql(f"select provider, sum(conversations) from read_parquet('{warehouse}/engagement_daily/*/*.parquet',"
+                            " hive_partitioning=true) group by 1 order by 1").fetchall()
+    assert engagement == [(r[0], r[2]) for r in convs]

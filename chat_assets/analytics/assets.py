@@ -1,8 +1,12 @@
-"""Derived assets: conversations, engagement_daily (+ agent_daily) and sentiment_daily.
+"""Derived assets of one vendor: conversations, engagement_daily (+ agent_daily), sentiment_daily.
 
-They read the canonical `messages` partitions of whatever vendors are configured (one Parquet
-file per provider and day) and write one file per provider and day, like every table. Blocking
-checks on `conversations` keep the summaries from being built on inconsistent conversations.
+Every vendor gets its own copy, fed by that vendor's `messages` only, so a vendor that fails on
+a day (fetch, normalization or a blocking check) leaves the other vendors' derived tables of that
+day untouched and materialized, in the same run, by construction: Dagster skips only what lies
+downstream of a failed step. The tables keep one layout in the warehouse
+(`warehouse/<table>/date=<day>/<vendor>.parquet`), so the cross-vendor table is the folder itself,
+read as one by DuckDB, Polars or pyarrow. The computation knows nothing about vendors: the
+vendor's name only says which file to read and write.
 """
 
 import time
@@ -24,17 +28,18 @@ from chat_assets.cadence import FOLLOW_INPUTS
 from chat_assets.storage import DataStore
 from chat_assets.vendor_assets import StoreResource, check_result, column_schema
 
-GROUP = "analytics"
 LOOKBACK_DAYS = 30
+#: Tag on every derived asset: `--select 'tag:chat_assets/layer=derived'` picks them across vendors.
+LAYER_TAG = {"chat_assets/layer": "derived"}
 
 
-def day_messages(store: DataStore, day: str) -> dict[str, pa.Table]:
-    """provider -> that day's canonical messages (only providers whose partition exists)."""
-    out = {}
-    for rel in store.list_files(f"warehouse/messages/date={day}"):
-        if rel.endswith(".parquet"):
-            out[rel.rsplit("/", 1)[1].removesuffix(".parquet")] = store.read_table("messages", day, rel.rsplit("/", 1)[1][:-8])
-    return out
+def _tags(table: str) -> dict[str, str]:
+    return {**LAYER_TAG, "chat_assets/table": table}
+
+
+def day_messages(store: DataStore, day: str, provider: str) -> pa.Table | None:
+    """That vendor's canonical messages of the day, or None when its partition was never written."""
+    return store.read_table("messages", day, provider)
 
 
 def earlier_customers(store: DataStore, provider: str, day: str) -> dict[tuple[str, str], set[str]]:
@@ -62,16 +67,19 @@ def _mean(values: pa.Array) -> float | None:
     return None if value is None else float(value)
 
 
-def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
-    conversations_key = dg.AssetKey("conversations")
+def build_derived_assets(vendor: str) -> list[dg.AssetsDefinition]:
+    """`<vendor>/conversations`, `<vendor>/engagement_daily` + `<vendor>/agent_daily`, `<vendor>/sentiment_daily`."""
+    messages_key = dg.AssetKey([vendor, "messages"])
+    conversations_key = dg.AssetKey([vendor, "conversations"])
 
     @dg.asset(
         key=conversations_key,
-        deps=message_keys,
-        group_name=GROUP,
+        deps=[messages_key],
+        group_name=vendor,
         partitions_def=partitions.daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
+        tags=_tags("conversations"),
         automation_condition=FOLLOW_INPUTS,
         metadata={"dagster/column_schema": column_schema("conversations")},
         check_specs=[
@@ -80,7 +88,8 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
             dg.AssetCheckSpec("message_counts_match", asset=conversations_key, blocking=True,
                               description="The sum of n_messages equals the number of messages of the day."),
         ],
-        description="One row per conversation, derived from canonical messages only: warehouse/conversations/.",
+        description=f"One row per {vendor} conversation, derived from canonical messages only: "
+                    f"warehouse/conversations/date=<day>/{vendor}.parquet.",
     )
     def conversations(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         data = store.store()
@@ -88,32 +97,23 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
         written = 0
         for day in context.partition_keys:
             started = time.monotonic()
-            by_provider = day_messages(data, day)
-            tables = []
-            for provider, messages in sorted(by_provider.items()):
-                table = conversations_table(conversation_frame(messages))
-                data.write_table("conversations", day, provider, table)
-                tables.append(table)
-                written += table.num_rows
-            all_messages = pa.concat_tables(by_provider.values()) if by_provider else pa.table({})
-            all_conversations = pa.concat_tables(tables) if tables else None
-            if all_conversations is not None:
-                outcomes["every_conversation_has_messages"].append(
-                    (day, *checks.conversations_have_messages(all_conversations, all_messages)))
-                outcomes["message_counts_match"].append((day, *checks.message_counts_match(all_conversations, all_messages)))
-                stats = {
-                    "messages": all_messages.num_rows,
-                    "conversations": all_conversations.num_rows,
-                    "containment_rate": _mean(all_conversations.column("contained")),
-                    "mean_sentiment": _mean(all_conversations.column("sentiment")),
-                    "negative_share": _mean(pc.equal(all_conversations.column("sentiment_label"), "negative")),
-                    "median_first_response_s": (pc.approximate_median(all_conversations.column("first_response_s")).as_py()
-                                                if all_conversations.num_rows else None),
-                }
-            else:
-                stats = {"messages": 0, "conversations": 0}
+            messages = _require_messages(data, vendor, day)
+            table = conversations_table(conversation_frame(messages))
+            data.write_table("conversations", day, vendor, table)
+            written += table.num_rows
+            outcomes["every_conversation_has_messages"].append((day, *checks.conversations_have_messages(table, messages)))
+            outcomes["message_counts_match"].append((day, *checks.message_counts_match(table, messages)))
+            stats = {
+                "messages": messages.num_rows,
+                "conversations": table.num_rows,
+                "containment_rate": _mean(table.column("contained")),
+                "mean_sentiment": _mean(table.column("sentiment")),
+                "negative_share": _mean(pc.equal(table.column("sentiment_label"), "negative")),
+                "median_first_response_s": (pc.approximate_median(table.column("first_response_s")).as_py()
+                                            if table.num_rows else None),
+            }
             context.add_asset_metadata(
-                {**{k: v for k, v in stats.items() if v is not None}, "providers": ", ".join(sorted(by_provider)) or "none",
+                {**{k: v for k, v in stats.items() if v is not None},
                  "summary": dg.MetadataValue.md(_summary_md(stats)), "elapsed_s": round(time.monotonic() - started, 3)},
                 partition_key=day,
             )
@@ -125,18 +125,21 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
             ],
         )
 
+    engagement_key, agents_key = dg.AssetKey([vendor, "engagement_daily"]), dg.AssetKey([vendor, "agent_daily"])
+
     @dg.multi_asset(
-        name="engagement",
+        name=f"{vendor}_engagement",
         specs=[
-            dg.AssetSpec("engagement_daily", deps=[conversations_key, *message_keys], group_name=GROUP, kinds={"parquet"},
-                         automation_condition=FOLLOW_INPUTS,
+            dg.AssetSpec(engagement_key, deps=[conversations_key, messages_key], group_name=vendor, kinds={"parquet"},
+                         automation_condition=FOLLOW_INPUTS, tags=_tags("engagement_daily"),
                          metadata={"dagster/column_schema": column_schema("engagement_daily")},
-                         description="Per provider, account and day: volumes, response times, containment, handoff, "
+                         description=f"{vendor} per account and day: volumes, response times, containment, handoff, "
                                      "fallback and abandonment (definitions in the README)."),
-            dg.AssetSpec("agent_daily", deps=[conversations_key, *message_keys], group_name=GROUP, kinds={"parquet"},
-                         automation_condition=FOLLOW_INPUTS,
+            dg.AssetSpec(agents_key, deps=[conversations_key, messages_key], group_name=vendor, kinds={"parquet"},
+                         automation_condition=FOLLOW_INPUTS, tags=_tags("agent_daily"),
                          metadata={"dagster/column_schema": column_schema("agent_daily")},
-                         description="Per agent and day: conversations, median first response, mean customer sentiment."),
+                         description=f"{vendor} per agent and day: conversations, median first response, mean "
+                                     "customer sentiment."),
         ],
         partitions_def=partitions.daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -144,47 +147,53 @@ def build_analytics_assets(message_keys: list[dg.AssetKey]) -> list[dg.AssetsDef
     def engagement(context: dg.AssetExecutionContext, store: StoreResource):  # type: ignore[no-untyped-def]
         data = store.store()
         for day in context.partition_keys:
-            engagement_rows = agent_rows = 0
-            containment = []
-            for provider, messages in sorted(day_messages(data, day).items()):
-                frame = conversation_frame(messages)
-                daily, agents = engagement_tables(frame, earlier_customers(data, provider, day))
-                data.write_table("engagement_daily", day, provider, daily)
-                data.write_table("agent_daily", day, provider, agents)
-                engagement_rows += daily.num_rows
-                agent_rows += agents.num_rows
-                containment.extend(v for v in daily.column("containment_rate").to_pylist() if v is not None)
-            context.add_asset_metadata({"rows": engagement_rows, **({"containment_rate_mean": sum(containment) / len(
-                containment)} if containment else {})}, asset_key="engagement_daily", partition_key=day)
-            context.add_asset_metadata({"rows": agent_rows}, asset_key="agent_daily", partition_key=day)
-        yield dg.MaterializeResult(asset_key="engagement_daily")
-        yield dg.MaterializeResult(asset_key="agent_daily")
+            frame = conversation_frame(_require_messages(data, vendor, day))
+            daily, agents = engagement_tables(frame, earlier_customers(data, vendor, day))
+            data.write_table("engagement_daily", day, vendor, daily)
+            data.write_table("agent_daily", day, vendor, agents)
+            containment = [v for v in daily.column("containment_rate").to_pylist() if v is not None]
+            context.add_asset_metadata({"rows": daily.num_rows, **({"containment_rate_mean": sum(containment) / len(
+                containment)} if containment else {})}, asset_key=engagement_key, partition_key=day)
+            context.add_asset_metadata({"rows": agents.num_rows}, asset_key=agents_key, partition_key=day)
+        yield dg.MaterializeResult(asset_key=engagement_key)
+        yield dg.MaterializeResult(asset_key=agents_key)
 
     @dg.asset(
-        key="sentiment_daily",
-        deps=[conversations_key, *message_keys],
-        group_name=GROUP,
+        key=[vendor, "sentiment_daily"],
+        deps=[conversations_key, messages_key],
+        group_name=vendor,
         partitions_def=partitions.daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
+        tags=_tags("sentiment_daily"),
         automation_condition=FOLLOW_INPUTS,
         metadata={"dagster/column_schema": column_schema("sentiment_daily")},
-        description="Per provider, account and day: scored messages, mean customer sentiment, label shares of messages "
+        description=f"{vendor} per account and day: scored messages, mean customer sentiment, label shares of messages "
                     "and conversations, agreement with the vendor's own sentiment where it gives one.",
     )
     def sentiment_daily(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         data = store.store()
         for day in context.partition_keys:
-            scored, negative = 0, []
-            for provider, messages in sorted(day_messages(data, day).items()):
-                table = sentiment_table(messages, conversation_frame(messages))
-                data.write_table("sentiment_daily", day, provider, table)
-                scored += sum(table.column("scored_messages").to_pylist())
-                negative.extend(v for v in table.column("negative_share").to_pylist() if v is not None)
+            messages = _require_messages(data, vendor, day)
+            table = sentiment_table(messages, conversation_frame(messages))
+            data.write_table("sentiment_daily", day, vendor, table)
+            negative = [v for v in table.column("negative_share").to_pylist() if v is not None]
             context.add_asset_metadata(
-                {"scored_messages": scored, **({"negative_share_mean": sum(negative) / len(negative)} if negative else {})},
+                {"scored_messages": sum(table.column("scored_messages").to_pylist()),
+                 **({"negative_share_mean": sum(negative) / len(negative)} if negative else {})},
                 partition_key=day,
             )
         return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
 
     return [conversations, engagement, sentiment_daily]
+
+
+def _require_messages(store: DataStore, vendor: str, day: str) -> pa.Table:
+    messages = day_messages(store, day, vendor)
+    if messages is None:
+        raise dg.Failure(
+            description=f"[{vendor}] day {day}: no canonical messages stored. What to do: materialize "
+                        f"{vendor}/messages for {day} first (or together: --select 'group:{vendor}').",
+            allow_retries=False,
+        )
+    return messages

@@ -22,6 +22,7 @@ multichat_normalized = normalized_assets(
     partitions_def=partitions.daily,
     normalize_one=normalize_one,
     description="Contacto Multichat reports, normalized.",
+    with_vendor_resource=True,
 )
 
 ASSETS = [multichat_raw, multichat_normalized]

@@ -85,7 +85,7 @@ def sniff_delimiter(text: str) -> str:
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
-        agreeing = sum(1 for r in rows[1:] if len(r) == width) / max(1, len(rows) - 1)
+        agreeing = sum(1 for r in rows[1:] if len(r) == width) / (len(rows) - 1) if len(rows) > 1 else 1.0
         score = (width, agreeing) if agreeing >= 0.9 else (0, 0.0)
         if score > best_score:
             best, best_score = delimiter, score

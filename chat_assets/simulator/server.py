@@ -43,6 +43,9 @@ class SimulatorConfig:
     wolkvox_daily_quota: int = 1000
     neoagent_max_days: int = 31
     neoagent_rate: tuple[int, float] = (10, 60.0)
+    #: Vendors that answer every request with an HTML page and HTTP 200 (a broken gateway, a login
+    #: page): how a test shows one vendor's trouble never stops another's tables. `/_sim/garbage?vendors=`.
+    garbage: set[str] = field(default_factory=set)
     credentials: dict[str, str] = field(
         default_factory=lambda: {
             "MULTICHAT_LOGIN": "demo@chat-assets.test",
@@ -202,6 +205,10 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             base_url=f"{self.server.url}{api.prefix}",
         )
+        if vendor in self.server.config.garbage and not request.path.startswith("/_sim"):
+            self.server.counters.add(f"{vendor}_garbage")
+            self._send(SimResponse(200, b"<html><body><h1>Mantenimiento programado</h1></body></html>", "text/html"))
+            return
         fault = None if request.path.startswith("/_sim") else self.server.pick_fault()
         if fault:
             self.server.counters.add("chaos_faults")
@@ -226,6 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sim/reset":
             self.server.counters.reset()
             return SimResponse.json(200, {"reset": True})
+        if path == "/_sim/garbage":
+            self.server.config.garbage = {v for v in query.get("vendors", "").split(",") if v}
+            return SimResponse.json(200, {"garbage": sorted(self.server.config.garbage)})
         if path == "/_sim/config":
             cfg = self.server.config
             return SimResponse.json(200, {"seed": cfg.seed, "volume": list(cfg.volume), "timezone": cfg.timezone,
