@@ -204,3 +204,36 @@ def join_present(arrays: Sequence[pa.Array], separator: str) -> pa.Array:
         both = pc.binary_join_element_wise(out, other, separator)
         out = pc.if_else(pc.is_null(out), other, pc.if_else(pc.is_null(other), out, both))
     return out
+
+
+MEDIA_CONTENT_TYPES = ("image", "file", "audio", "video", "sticker")
+_LEADING_URL = r"^(?P<url>https?://\S+)(?:\s+(?P<rest>[\s\S]*))?$"
+
+
+def split_leading_media_url(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(content_type, text, media_url) for free text that may start with a media link.
+
+    A message that starts with a link to an image, audio, video or document keeps the link in
+    `media_url` and only the caption in `text` (null when there is none); anything else stays
+    text as written (a link to a web page is something a person wrote).
+    """
+    text = as_array(text)
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.fill_null(text, "")), _LEADING_URL)
+    url = pc.struct_field(parts, "url")
+    kind = content_type_of_url(pc.fill_null(url, ""), "text")
+    is_media = pc.and_(pc.is_valid(url), pc.is_in(kind, pa.array(MEDIA_CONTENT_TYPES)))
+    caption = empty_to_null(pc.struct_field(parts, "rest"))
+    return (pc.if_else(is_media, kind, "text"),
+            pc.if_else(is_media, caption, text),
+            pc.if_else(is_media, url, pa.scalar(None, pa.string())))
+
+
+def first_within(conversation_ids: pa.Array, values: pa.Array) -> pa.Array:
+    """Each row gets its conversation's first non-null value (e.g. the channel only the bot's turns name)."""
+    values = as_array(values)
+    if not len(values) or values.null_count in (0, len(values)):
+        return values
+    frame = pd.DataFrame({"c": as_array(conversation_ids).to_numpy(zero_copy_only=False),
+                          "v": values.to_numpy(zero_copy_only=False)})
+    filled = frame.groupby("c", sort=False)["v"].transform("first")
+    return pa.array(filled.where(filled.notna(), None).to_list(), values.type)

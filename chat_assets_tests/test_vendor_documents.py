@@ -135,7 +135,9 @@ def test_wolkvox_filled_example_maps_roles_times_and_attachments(store: DataStor
     assert out[0]["sent_at"] == datetime(2025, 10, 3, 13, 0, 5, tzinfo=UTC)  # Bogotá is UTC-5
     assert [r["content_type"] for r in out[3:]] == ["image", "file", "audio"]
     assert out[3]["text"] is None  # the base64 blob stays in raw only
-    assert out[4]["text"] == "https://f.example.com/comprobante.pdf"
+    assert (out[4]["text"], out[4]["media_url"]) == ("comprobante.pdf", "https://f.example.com/comprobante.pdf")
+    assert (out[5]["text"], out[5]["media_url"]) == (None, "https://f.example.com/audio.ogg")
+    assert out[3]["media_url"] is None
     assert [r["provider_sentiment"] for r in out[:3]] == ["negative", "neutral", "positive"]
     assert {r["agent_name"] for r in out} == {"Laura Restrepo"} and out[0]["customer_id"] == "1020304050"
     assert [r["message_id"] for r in out[:2]] == ["778899:0", "778899:1"]

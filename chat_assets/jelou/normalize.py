@@ -4,8 +4,9 @@
 recipient is not the bot (the sender for user messages, the recipient otherwise). Jelou has no
 conversation id: a conversation is one customer's messages until `silence_minutes` (30 by
 default) pass without any; its id is `<customer>-<first message time>` in UTC, deterministic.
-Media bubbles keep their `mediaUrl` as text (followed by the caption, if any); locations
-become "lat,lng". Messages repeated across pages (new ones arriving while paging) count once.
+Media bubbles keep their `mediaUrl` in `media_url` and their caption (if any) in `text`;
+locations become "lat,lng". Every message of a conversation carries the channel its bot turns
+name (`sender.type`). Messages repeated across pages (new ones arriving while paging) count once.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     location = pc.binary_join_element_wise(pc.cast(lat, pa.string()), pc.cast(lng, pa.string()), ",")
     caption = pc.coalesce(canonical.empty_to_null(bubble.field("text")), canonical.empty_to_null(bubble.field("caption")))
     media = canonical.empty_to_null(bubble.field("mediaUrl"))
-    text = pc.coalesce(pc.binary_join_element_wise(media, caption, " "), media, caption, location)
+    text = pc.coalesce(caption, location)
     fallback_id = pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":")
     channel = pc.utf8_lower(canonical.empty_to_null(sender.field("type")))
     role_sorted = take(role)
@@ -115,9 +116,11 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
         "customer_name": take(customer_name),
         "agent_name": pc.if_else(pc.equal(role_sorted, "agent"), take(pc.coalesce(sender.field("name"),
                                  sender.field("names"))), pa.scalar(None, pa.string())),
-        "channel": pc.if_else(pc.equal(role_sorted, "agent"), pa.scalar(None, pa.string()), take(channel)),
+        # The bot's turns name the channel; the customer's and the operator's messages are on the same one.
+        "channel": canonical.first_within(conversation, take(channel)),
         "content_type": take(content_type),
         "text": take(text),
+        "media_url": take(media),
         "raw_ref": canonical.raw_refs(take(file_of), pc.cast(take(position), pa.string())),
     })
     inp.notes["sessionization"] = f"{silence_minutes} min of silence ends a conversation"

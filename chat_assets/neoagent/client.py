@@ -10,7 +10,8 @@ per key, counted in a state file every run and process shares (`SharedWindowLimi
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -24,7 +25,7 @@ from chat_assets.errors import (
     RequestRejectedError,
 )
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
-from chat_assets.partitions import day_bounds
+from chat_assets.partitions import day_bounds, local_day
 from chat_assets.ratelimit import SharedWindowLimiter, key_file, state_dir
 from chat_assets.storage import DataStore, RawFetch
 
@@ -56,6 +57,31 @@ def utc_dates(day: str, tz: str) -> tuple[date, date]:
     return start.astimezone(UTC).date(), (end - timedelta(microseconds=1)).astimezone(UTC).date()
 
 
+@dataclass(frozen=True)
+class RangeAnswer:
+    """One stored Neoagent answer: the UTC dates it covers, its HTTP status, its sessions per local day."""
+
+    first: date
+    last: date
+    rel: str
+    status: int
+    sessions: int
+    by_day: dict[str, int]
+
+
+def sessions_by_day(sessions: list, tz: str) -> dict[str, int]:
+    """How many sessions of an answer were created on each local day (a session's day is its CreateTime's)."""
+    counts: dict[str, int] = {}
+    for session in sessions:
+        created = session.get("CreateTime") if isinstance(session, dict) else None
+        try:
+            day = local_day(datetime.fromisoformat(str(created)), tz)
+        except ValueError:
+            continue  # the normalizer reports a session without a readable CreateTime
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
 class NeoagentClient:
     def __init__(
         self,
@@ -76,8 +102,8 @@ class NeoagentClient:
         self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, headers={"Authorization": api_key},
                                limiter=limiter, transport=transport)
         self.url = self.http.url(PATH)
-        #: serial -> [(first UTC date, last UTC date, stored path)] answers fetched by this client.
-        self.ranges: dict[str, list[tuple[date, date, str]]] = {}
+        #: serial -> answers fetched by this client, with what each says about every local day.
+        self.ranges: dict[str, list[RangeAnswer]] = {}
         self.span: tuple[str, str] | None = None
 
     def close(self) -> None:
@@ -92,7 +118,7 @@ class NeoagentClient:
         """The local days this run must fetch; one range covering them is asked for per serial."""
         self.span = (min(days), max(days)) if days else None
 
-    def _post(self, serial: str, first: date, last: date, label: str) -> list[tuple[date, date, str]]:
+    def _post(self, serial: str, first: date, last: date, label: str) -> list[RangeAnswer]:
         body = {"SerialNumber": serial, "StartTime": first.isoformat(), "EndTime": last.isoformat()}
         response = self.http.request("POST", self.url, json=body, account=serial, day=label)
         name = f"{first.isoformat()}_{last.isoformat()}.json"
@@ -101,7 +127,9 @@ class NeoagentClient:
         except ValueError:
             parsed = None
         if isinstance(parsed, dict) and parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
-            return [(first, last, self.store.write_shared(VENDOR, serial, name, response.content))]
+            rel = self.store.write_shared(VENDOR, serial, name, response.content)
+            return [RangeAnswer(first, last, rel, response.status_code, len(parsed["Data"]),
+                                sessions_by_day(parsed["Data"], self.timezone))]
         # Anything else is kept as received, beside the other failed attempts, before judging it.
         where = self.store.keep_failed(VENDOR, label, serial, name, response.content)
         if not isinstance(parsed, dict) or "Success" not in parsed:
@@ -144,8 +172,11 @@ class NeoagentClient:
             self._fetch_span(serial)
         first, last = utc_dates(day, self.timezone)
         used = []
-        for lo, hi, rel in self.ranges[serial]:
-            if lo <= last and hi >= first:
-                fetch.reference(rel, utc_first=lo.isoformat(), utc_last=hi.isoformat())
-                used.append(rel)
+        for answer in self.ranges[serial]:
+            if answer.first <= last and answer.last >= first:
+                # `records` is what this answer holds for this local day; `range_records` all it holds.
+                fetch.reference(answer.rel, utc_first=answer.first.isoformat(), utc_last=answer.last.isoformat(),
+                                status=answer.status, records=answer.by_day.get(day, 0),
+                                range_records=answer.sessions)
+                used.append(answer.rel)
         fetch.note(utc_dates=[first.isoformat(), last.isoformat()], answers=len(used))

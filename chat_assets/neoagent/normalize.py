@@ -4,7 +4,8 @@ The day's manifest references the range answers that cover it; sessions are kept
 `CreateTime` falls in the local day (and counted once if two answers overlap). `Type` AI is the
 bot, User the customer. Messages carry no time of their own: the first message of a session
 gets the session's `CreateTime` (the session starts with it) and the others a null `sent_at`, so
-derived time metrics stay null instead of inventing times. `URI` stays in the raw answer.
+derived time metrics stay null instead of inventing times. `URI` stays in the raw answer. A `Content`
+that starts with a link to a medium keeps the link in `media_url` and the rest as `text`.
 """
 
 from __future__ import annotations
@@ -69,10 +70,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     kind = pc.utf8_lower(pc.fill_null(msgs.field("Type"), ""))
     role = pc.if_else(pc.equal(kind, "user"), "customer", pc.if_else(pc.equal(kind, "ai"), "bot",
                       pc.if_else(pc.is_in(kind, pa.array(["human", "agent", "operator"])), "agent", "system")))
-    content = msgs.field("Content")
-    stripped = pc.utf8_trim_whitespace(pc.fill_null(content, ""))
-    is_url = pc.match_substring_regex(stripped, r"^https?://\S+$")
-    content_type = pc.if_else(is_url, canonical.content_type_of_url(stripped), "text")
+    content_type, text, media_url = canonical.split_leading_media_url(msgs.field("Content"))
     first = pc.equal(seq, 0)
     sent_at = pc.if_else(first, take("created"), pa.scalar(None, pa.timestamp("us", tz="UTC")))
     refs = pc.binary_join_element_wise(pc.cast(take("position"), pa.string()), pc.cast(seq, pa.string()), ".")
@@ -86,7 +84,8 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         "sender_role": role,
         "channel": "web",
         "content_type": content_type,
-        "text": content,
+        "text": text,
+        "media_url": media_url,
         "raw_ref": pc.binary_join_element_wise(take("file"), refs, "#"),
     })
     inp.notes["sent_at"] = "first message of each session = CreateTime; others null (Neoagent gives no message times)"

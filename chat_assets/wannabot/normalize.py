@@ -1,7 +1,8 @@
 """Wannabot session histories -> canonical `messages`.
 
 `is_user` is the customer, `is_bot` the bot; typing indicators (empty `data`) are dropped.
-Bot text comes from `interaction_data`: its `text` (or `image`), plus a readable rendering of
+Images (the user's `data.image`, an IMAGE interaction's `image`) go to `media_url`. Bot text
+comes from `interaction_data`: its `text`, plus a readable rendering of
 CARDS / LIST elements ("title — subtitle", one per line) and of buttons ("[Sí | No]"), so an
 analyst reads what the customer saw. `is_error` marks a fallback. Messages carry no time: the
 first message of a session gets the registry's `created_at`, the others a null `sent_at`.
@@ -90,11 +91,12 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     elements = _joined(interaction.field("elements"), _element_label, "\n")
     buttons = _joined(interaction.field("buttons"), _button_titles, " | ")
     buttons = pc.binary_join_element_wise("[", buttons, "]", "")
-    base = pc.coalesce(canonical.empty_to_null(interaction.field("text")),
-                       canonical.empty_to_null(interaction.field("image")))
+    base = canonical.empty_to_null(interaction.field("text"))
     bot_text = canonical.join_present([base, elements, buttons], "\n")
     bot_text = pc.if_else(pc.equal(bot_text, ""), NULL, bot_text)
-    user_text = pc.coalesce(canonical.empty_to_null(data.field("text")), canonical.empty_to_null(data.field("image")))
+    user_text = canonical.empty_to_null(data.field("text"))
+    media_url = pc.if_else(is_user, canonical.empty_to_null(data.field("image")),
+                           canonical.empty_to_null(interaction.field("image")))
     first = pc.equal(seq, 0)
     table = canonical.messages_table(n, {
         "provider": VENDOR,
@@ -107,6 +109,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         "channel": pc.utf8_lower(canonical.empty_to_null(msgs.field("bot").field("type"))),
         "content_type": content_type,
         "text": pc.if_else(is_user, user_text, bot_text),
+        "media_url": media_url,
         "is_fallback": pc.and_(is_bot, pc.fill_null(data.field("is_error"), False)),
         "raw_ref": canonical.raw_refs(pc.take(file_names, parent), pc.cast(position, pa.string())),
     })

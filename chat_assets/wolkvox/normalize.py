@@ -4,7 +4,8 @@ Roles: `from` CUSTOMER is the customer; AGENT with `chat_bot` as sender name is 
 other AGENT is a human agent. `date` is local time in the zone recorded at fetch time
 (WOLKVOX_TIMEZONE). `feeling` becomes `provider_sentiment`. Attachments: a `data:...;base64,`
 blob becomes an image (or file) with no text (the blob stays in raw only); a bare URL or an HTML
-anchor becomes image / audio / video / file / location by its extension, with the URL as text.
+anchor becomes image / audio / video / file / location by its extension, the URL in `media_url`
+and only the anchor's link text (or a maps link's coordinates) in `text`.
 
 A conversation appears once in the warehouse: within a day it is kept once even when two
 windows return it; across days, a conversation that started before this day and is also in
@@ -115,11 +116,11 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
                       pc.if_else(pc.equal(sender, "AGENT"), pc.if_else(bot_name, "bot", "agent"), "system"))
 
     message = msgs.field("message")
-    content_type, text = classify_messages(message)
+    content_type, text, media_url = classify_messages(message)
 
     customer_id = pc.coalesce(canonical.empty_to_null(msgs.field("customer_id")),
                               canonical.empty_to_null(msgs.field("customer_phone")))
-    channel = pc.utf8_lower(canonical.empty_to_null(msgs.field("channel")))
+    channel = canonical.first_within(conn_id, pc.utf8_lower(canonical.empty_to_null(msgs.field("channel"))))
     table = canonical.messages_table(n, {
         "provider": VENDOR,
         "account": inp.account,
@@ -134,39 +135,48 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         "channel": channel,
         "content_type": content_type,
         "text": text,
+        "media_url": media_url,
         "provider_sentiment": pc.utf8_lower(canonical.empty_to_null(msgs.field("feeling"))),
         **_conv_fields(convs, parent, position),
     })
     return {"messages": table}
 
 
-def classify_messages(message: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """content_type and text of each message: blobs, anchors and bare URLs are attachments.
+def classify_messages(message: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(content_type, text, media_url) of each message: blobs, anchors and bare URLs are attachments.
 
+    An anchor keeps its URL in media_url and its link text in text; a bare URL is all media (text
+    null; a maps link keeps its `q=` coordinates as text); a `data:` blob stays in raw only.
     Only the few messages that start like a link, a blob or an anchor go through the regexes.
     """
     message = canonical.as_array(message)
     n = len(message)
-    content_type, text = canonical.const("text", n), message
+    content_type, text, media_url = canonical.const("text", n), message, canonical.const(None, n)
     head = pc.utf8_lower(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(pc.fill_null(message, "")), 0, 8))
     candidate = pc.or_(pc.or_(pc.starts_with(head, "data:"), pc.starts_with(head, "http")), pc.starts_with(head, "<a"))
     if not pc.any(candidate).as_py():
-        return content_type, text
+        return content_type, text, media_url
     where = pc.indices_nonzero(candidate)
     subset = pc.utf8_trim_whitespace(pc.take(message, where))
     lowered = pc.utf8_lower(subset)
     is_blob = pc.starts_with(lowered, "data:")
     blob_type = pc.if_else(pc.starts_with(lowered, "data:image/"), "image", "file")
-    href = pc.struct_field(pc.extract_regex(subset, r"(?i)^<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"']"), "url")
+    anchor = pc.extract_regex(subset, r"(?is)^<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"'][^>]*>(?P<label>.*?)</a>")
+    href = pc.struct_field(anchor, "url")
+    label = canonical.empty_to_null(pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(pc.fill_null(pc.struct_field(anchor, "label"), ""), r"<[^>]+>", "")))
     is_anchor = pc.is_valid(href)
     is_url = pc.match_substring_regex(subset, r"^https?://\S+$")
-    url = pc.if_else(is_anchor, href, subset)
-    sub_type = pc.if_else(is_blob, blob_type,
-                          pc.if_else(pc.or_(is_anchor, is_url), canonical.content_type_of_url(url), "text"))
-    sub_text = pc.if_else(is_blob, pa.scalar(None, pa.string()), pc.if_else(is_anchor, href, pc.take(message, where)))
+    url = pc.if_else(is_anchor, href, pc.if_else(is_url, subset, pa.scalar(None, pa.string())))
+    url_type = canonical.content_type_of_url(pc.fill_null(url, ""))
+    sub_type = pc.if_else(is_blob, blob_type, pc.if_else(pc.is_valid(url), url_type, "text"))
+    place = pc.struct_field(pc.extract_regex(pc.fill_null(url, ""), r"[?&]q=(?P<q>-?[0-9.]+,-?[0-9.]+)"), "q")
+    sub_text = pc.if_else(is_blob, pa.scalar(None, pa.string()),
+                          pc.if_else(is_anchor, label, pc.if_else(is_url, place, pc.take(message, where))))
     content_type = pc.replace_with_mask(content_type, candidate, sub_type)
     text = pc.replace_with_mask(text, candidate, sub_text)
-    return content_type, text
+    media_url = pc.replace_with_mask(media_url, candidate, url)
+    return content_type, text, media_url
 
 
 def _conv_fields(convs: pa.Table, parent: pa.Array, position: pa.Array) -> dict[str, pa.Array]:
