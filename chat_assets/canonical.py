@@ -115,8 +115,10 @@ def messages_table(n: int, columns: Mapping[str, Any]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schemas.MESSAGES)
 
 
-def _coerce(value: Any, type_: pa.DataType) -> Any:
-    """Make a parsed JSON value fit `type_` (numbers or booleans where strings are expected)."""
+def _coerce(value: Any, type_: pa.DataType, path: str = "") -> Any:
+    """Make a parsed JSON value fit `type_`: scalars are forgiven (an id sent as a number is still the
+    id), containers are not: a list or object where the document says otherwise is a ValueError
+    naming where, because reading it as null would silently drop rows."""
     if value is None:
         return None
     if pa.types.is_string(type_):
@@ -124,16 +126,33 @@ def _coerce(value: Any, type_: pa.DataType) -> Any:
             return "true" if value else "false"
         if isinstance(value, int | float):
             return str(value)
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if not isinstance(value, str):
+            raise ValueError(f"'{path}' should be text, found {_json_kind(value)}")
+        return value
     if pa.types.is_list(type_):
-        return [_coerce(v, type_.value_type) for v in value] if isinstance(value, list) else None
+        if not isinstance(value, list):
+            raise ValueError(f"'{path or '$'}' should be a list, found {_json_kind(value)}")
+        return [_coerce(v, type_.value_type, f"{path}[{i}]") for i, v in enumerate(value)]
     if pa.types.is_struct(type_):
         if not isinstance(value, dict):
-            return None
-        return {f.name: _coerce(value.get(f.name), f.type) for f in type_}
+            raise ValueError(f"'{path or '$'}' should be an object, found {_json_kind(value)}")
+        return {f.name: _coerce(value.get(f.name), f.type, f"{path}.{f.name}" if path else f.name) for f in type_}
     if pa.types.is_boolean(type_):
+        if isinstance(value, list | dict):
+            raise ValueError(f"'{path}' should be true or false, found {_json_kind(value)}")
         return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"'{path}' should be a number, found {_json_kind(value)}")
+        try:
+            return int(value) if pa.types.is_integer(type_) else float(value)
+        except ValueError:
+            raise ValueError(f"'{path}' should be a number, found {value!r:.40}") from None
     return value
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
 def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa.Table:
@@ -152,7 +171,7 @@ def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa
         value = json.loads(data)
         if not isinstance(value, dict):
             raise ValueError(f"expected a JSON object, got {type(value).__name__}") from None
-        coerced = {f.name: _coerce(value.get(f.name), f.type) for f in schema}
+        coerced = {f.name: _coerce(value.get(f.name), f.type, f.name) for f in schema}
         table = pajson.read_json(io.BytesIO(json.dumps(coerced).encode()), read_options=read, parse_options=options)
     if table.num_rows != 1:
         raise ValueError(f"expected one JSON document, found {table.num_rows}")

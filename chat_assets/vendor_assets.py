@@ -233,7 +233,7 @@ class NormalizeInput:
             return read_json_many([self.read(rel) for rel, _ in files], schema, wrap_key=wrap_key)
         except ValueError as exc:
             index = exc.args[1] if len(exc.args) > 1 else 0
-            raise self.payload_error(files[index][0], f"{what} is not readable JSON: {exc.args[0]}") from None
+            raise self.payload_error(files[index][0], f"{what} is not the documented JSON: {exc.args[0]}") from None
 
     def payload_error(self, rel: str, problem: str) -> PayloadError:
         return PayloadError(self.vendor, self.account, self.day, problem, raw_path=self.store.abspath(rel))

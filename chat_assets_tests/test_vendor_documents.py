@@ -168,4 +168,4 @@ def test_an_unreadable_stored_page_is_named_at_normalization(store: DataStore) -
     with pytest.raises(PayloadError) as caught:
         jelou_normalize(inp)
     assert caught.value.raw_path.endswith("raw/jelou/2025-01-15/bot-1/page-0002.json")
-    assert "page is not readable JSON" in str(caught.value) and "[jelou] account bot-1 day 2025-01-15" in str(caught.value)
+    assert "page is not the documented JSON" in str(caught.value) and "[jelou] account bot-1 day 2025-01-15" in str(caught.value)

@@ -48,7 +48,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         try:
             parts.append(_sessions(inp.store, rel, entry["sha256"]))
         except (ValueError, pa.ArrowInvalid) as exc:
-            raise inp.payload_error(rel, f"answer is not readable JSON: {exc}") from None
+            raise inp.payload_error(rel, f"answer is not the documented JSON: {exc}") from None
     if not parts:
         return {}
     sessions = pa.concat_tables(parts)

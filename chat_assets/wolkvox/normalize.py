@@ -43,7 +43,10 @@ def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Ta
     """Conversation-level table over the day's windows: conn_id, names, messages list, file, position."""
     parts = []
     for rel, _entry in files:
-        table = canonical.read_json(store.read_bytes(rel), WINDOW)
+        try:
+            table = canonical.read_json(store.read_bytes(rel), WINDOW)
+        except ValueError as exc:
+            raise ValueError(str(exc), rel) from None
         data = canonical.as_array(table.column("data"))
         convs = pc.list_flatten(data)
         n = len(convs)
@@ -75,8 +78,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     try:
         convs = read_conversations(inp.store, files)
     except ValueError as exc:
-        rel = files[0][0] if len(files) == 1 else f"raw/{VENDOR}/{inp.day}/{inp.account}"
-        raise inp.payload_error(rel, f"a window is not readable JSON: {exc}") from None
+        raise inp.payload_error(exc.args[1], f"a window is not the documented JSON: {exc.args[0]}") from None
     if not convs.num_rows:
         return {}
     # Within the day: one copy of each conversation (windows can overlap it).
@@ -98,7 +100,11 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     starts = pa.table({"c": parent, "t": sent_at}).group_by("c").aggregate([("t", "min")])
     began_before = starts.filter(pc.less(starts.column("t_min"), start_utc)).column("c")
     if len(began_before):
-        earlier = previous_day_ids(inp.store, inp.day, inp.account)
+        try:
+            earlier = previous_day_ids(inp.store, inp.day, inp.account)
+        except ValueError as exc:
+            raise inp.payload_error(exc.args[1], f"the previous day's window (read to store each conversation once) "
+                                    f"is not the documented JSON: {exc.args[0]}") from None
         ids = canonical.as_array(convs.column("conn_id"))
         drop_convs = [c for c in began_before.to_pylist() if ids[c].as_py() in earlier]
         if drop_convs:
