@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from chat_assets.simulator.server import VARIANTS
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     yesterday = datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
     first = yesterday - timedelta(days=args.days - 1)
     days = [(first + timedelta(days=i)).isoformat() for i in range(args.days)]
-    process, sim_env = start_simulator(args.volume, ["--timezone", tz])
+    process, sim_env = start_simulator(args.volume, ["--timezone", tz, "--variant", args.variant])
     try:
         print(f"simulator at {sim_env['SIMULATOR_URL']}; materializing {days[0]}...{days[-1]} for every vendor")
         sessions = write_wannabot_registry(sim_env["SIMULATOR_URL"], data_dir, days)
@@ -120,7 +122,7 @@ def dev(args: argparse.Namespace) -> int:
     """The simulator, a Wannabot registry for the last week, every schedule and sensor on, dagster dev."""
     tz = os.environ.get("CHAT_ASSETS_TIMEZONE", "America/Bogota")
     data_dir = Path(os.environ.get("CHAT_ASSETS_DATA_DIR", ROOT / "data")).resolve()
-    process, sim_env = start_simulator(args.volume, ["--timezone", tz])
+    process, sim_env = start_simulator(args.volume, ["--timezone", tz, "--variant", args.variant])
     env = {**os.environ, **sim_env, "CHAT_ASSETS_DATA_DIR": str(data_dir),
            "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT))}
     yesterday = datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
@@ -148,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--days", type=int, default=7)
     p_run.add_argument("--volume", default="40-120", help="simulated conversations per account per day, MIN-MAX")
     p_run.add_argument("--verbose", action="store_true", help="show Dagster's own output")
+    p_run.add_argument("--variant", choices=VARIANTS, default="default",
+                       help="the simulator's rendering of the vendor documents (the summary is the same for each)")
     p_run.set_defaults(func=run)
     p_dev = sub.add_parser("dev", help="the simulator plus `dagster dev`")
     p_dev.add_argument("--volume", default="40-120")
     p_dev.add_argument("--port", type=int, default=3000)
+    p_dev.add_argument("--variant", choices=VARIANTS, default="default")
     p_dev.set_defaults(func=dev)
     args = parser.parse_args(argv)
     if shutil.which("dagster", path=str(BIN)) is None:

@@ -372,6 +372,8 @@ def normalized_assets(
             for table in tables:
                 data = pa.concat_tables([schemas.conform(table, t) for t in parts[table]]) if parts[table] else schemas.empty(table)
                 if table == "messages":
+                    # One order whatever order pages, sessions or windows arrived in: same input, same bytes.
+                    data = data.sort_by([("account", "ascending"), ("conversation_id", "ascending"), ("seq", "ascending")])
                     data = with_sentiment(schemas.validate_messages(data))
                     outcomes["message_ids_unique"].append((day, *checks.unique_message_ids(data)))
                     outcomes["vocabularies"].append((day, *checks.vocabularies(data)))

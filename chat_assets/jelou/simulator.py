@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat_assets.simulator.rendering import conversations, days_between, short_hash
+from chat_assets.simulator.rendering import conversations, days_between, json_answer, short_hash, without
 from chat_assets.simulator.server import Counters, SimRequest, SimResponse, SimulatorConfig
 
 PATH = "/v1/external/messages/history/"
@@ -110,11 +110,14 @@ class JelouApi:
         total = len(rows)
         pages = math.ceil(total / limit)
         offset = (page - 1) * limit
-        return SimResponse.json(200, {
+        page_body: dict[str, Any] = {
             "pagination": {"limit": limit, "page": page, "total": total, "offset": offset, "totalPages": pages},
             "_metadata": {},
             "results": rows[offset: offset + limit],
-        })
+        }
+        if self.config.variant == "independent":
+            page_body.pop("_metadata")
+        return json_answer(self.config, 200, page_body)
 
     def _messages(self, bot: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         tz = ZoneInfo(self.config.timezone)
@@ -124,7 +127,8 @@ class JelouApi:
                 for i, m in enumerate(conv.messages):
                     if start <= m.at <= end:
                         found.append((m.at, conv, i, m))
-        found.sort(key=lambda item: (item[0], item[1].id, item[2]))
+        # The independent rendering answers newest first, as some history APIs do.
+        found.sort(key=lambda item: (item[0], item[1].id, item[2]), reverse=self.config.variant == "independent")
         return [self._render(bot, conv, i, m) for _, conv, i, m in found]
 
     def _render(self, bot: str, conv, i: int, m) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -149,7 +153,9 @@ class JelouApi:
         else:
             bubble = {"type": "TEXT", "text": m.text}
         h = short_hash(bot, conv.id, i, n=32)
-        return {
+        if self.config.variant == "independent":  # the document's other spelling, and no optional status
+            sender, recipient = _swap_name(sender), _swap_name(recipient)
+        result = {
             "recipient": recipient,
             "sender": sender,
             "by": by,
@@ -158,6 +164,16 @@ class JelouApi:
             "bubble": bubble,
             "createdAt": iso_ms(m.at),
         }
+        return without(result, "status") if self.config.variant == "independent" else result
+
+
+def _swap_name(party: dict[str, Any]) -> dict[str, Any]:
+    party = dict(party)
+    if "names" in party:
+        party["name"] = party.pop("names")
+    elif "name" in party:
+        party["names"] = party.pop("name")
+    return party
 
 
 FAKE_API = JelouApi

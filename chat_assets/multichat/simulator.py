@@ -36,7 +36,7 @@ DIALECTS = {
     },
     "snake": {
         "columns": ["id_conversacion", "fecha_hora", "numero_cliente", "nombre", "direccion", "asesor",
-                    "tipo_mensaje", "mensaje", "id_mensaje"],
+                    "tipo_mensaje", "mensaje"],
         "in": "IN", "out": "OUT", "bot_agent": "",
         "types": {"text": "TEXTO", "image": "IMAGEN", "file": "DOCUMENTO", "location": "UBICACION", "audio": "AUDIO"},
     },
@@ -55,8 +55,22 @@ CAPTURE_FIELDS = {
 }
 
 
+# The independent rendering that broke the first version (issue 10): `tipo` holds the sender.
+INDEPENDENT = ["fecha", "hora", "id_conversacion", "numero_cliente", "nombre_cliente", "tipo", "agente", "tipo_mensaje",
+               "mensaje"]
+# An office export: Excel's "Unicode text" (UTF-16 with BOM, tabs), one 12-hour `Fecha y hora` column,
+# the attachment's link in its own column.
+SPREADSHEET = ["Fecha y hora", "Conversación", "Cliente", "Teléfono", "Remitente", "Asesor", "Tipo", "Mensaje",
+               "URL Adjunto", "Etiqueta"]
+SPREADSHEET_TYPES = {"text": "Texto", "image": "Foto", "file": "Archivo", "location": "Ubicación", "audio": "Nota de voz"}
+
+
 def dialect_for(config: SimulatorConfig, number: str, day: date) -> dict[str, object]:
     rng = random.Random(short_hash(config.seed, "multichat-dialect", number, day))
+    if config.variant == "independent":
+        return {"name": "independent", "columns": INDEPENDENT, "delimiter": ",", "encoding": "utf-8"}
+    if config.variant == "spreadsheet":
+        return {"name": "spreadsheet", "columns": SPREADSHEET, "delimiter": "\t", "encoding": "utf-16"}
     name = rng.choice(list(DIALECTS))
     columns = list(DIALECTS[name]["columns"])  # type: ignore[arg-type]
     rng.shuffle(columns)
@@ -68,41 +82,60 @@ def dialect_for(config: SimulatorConfig, number: str, day: date) -> dict[str, ob
     }
 
 
+def _encode(text: str, encoding: str) -> bytes:
+    """A cp1252 export exists only where the text fits cp1252 (emoji do not): otherwise UTF-8 with BOM."""
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode("utf-8-sig")
+
+
+def _row(choice: dict[str, object], number: str, conv, i: int, m, local) -> list[str]:  # type: ignore[no-untyped-def]
+    conv_id = f"{number[-4:]}-{conv.id}"
+    if choice["name"] == "independent":
+        sender = {"customer": "entrante", "bot": "bot"}.get(m.role, "saliente")
+        kind = DIALECTS["es"]["types"].get(m.content_type, "texto")  # type: ignore[union-attr]
+        text = f"{m.media_url} {m.text}" if m.media_url else m.text
+        return [local.strftime("%d/%m/%Y"), local.strftime("%H:%M:%S"), conv_id, conv.customer_phone,
+                conv.customer_name, sender, conv.agent_name if m.role == "agent" else "", kind, text]
+    if choice["name"] == "spreadsheet":
+        stamp = local.strftime("%d/%m/%Y %I:%M:%S ") + ("a. m." if local.hour < 12 else "p. m.")
+        sender = {"customer": "Cliente", "bot": "Bot"}.get(m.role, "Asesor")
+        kind = SPREADSHEET_TYPES.get(m.content_type, "Texto")
+        return [stamp, conv_id, conv.customer_name, conv.customer_phone, sender,
+                conv.agent_name if m.role == "agent" else "", kind, m.text, m.media_url or "",
+                "soporte" if conv.number % 3 else "ventas"]
+    d = DIALECTS[str(choice["name"])]
+    text = f"{m.media_url} {m.text}" if m.media_url else m.text
+    agent = (conv.agent_name or "") if m.role == "agent" else (d["bot_agent"] if m.role == "bot" else "")
+    direction = d["in"] if m.role == "customer" else d["out"]
+    kind = d["types"].get(m.content_type, "texto")  # type: ignore[union-attr]
+    if choice["name"] == "snake":
+        return [conv_id, local.strftime("%d/%m/%Y %H:%M:%S"), conv.customer_phone, conv.customer_name, direction,
+                agent, kind, text]
+    row = [conv_id, local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S"), conv.customer_phone, conv.customer_name,
+           direction, agent, kind, text]
+    if choice["name"] == "es":
+        row.append("soporte" if conv.number % 3 else "ventas")
+    return row
+
+
 def conversaciones_csv(config: SimulatorConfig, number: str, day: date) -> bytes:
     choice = dialect_for(config, number, day)
-    d = DIALECTS[str(choice["name"])]
     tz = ZoneInfo(config.timezone)
     out = io.StringIO()
+    # Columns are listed in the dialect's order; the file writes them in the (possibly shuffled) header order.
+    base = INDEPENDENT if choice["name"] == "independent" else SPREADSHEET if choice["name"] == "spreadsheet" else \
+        DIALECTS[str(choice["name"])]["columns"]
     writer = csv.DictWriter(out, fieldnames=choice["columns"], delimiter=str(choice["delimiter"]),
-                            quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+                            quoting=csv.QUOTE_ALL if choice["name"] == "spreadsheet" else csv.QUOTE_MINIMAL,
+                            lineterminator="\r\n")
     writer.writeheader()
-    cols = d["columns"]
     for conv in conversations(config, "multichat", number, day):
         for i, m in enumerate(conv.messages):
-            local = m.at.astimezone(tz)
-            text = m.text
-            if m.media_url:
-                text = f"{m.media_url} {m.text}"
-            agent = (conv.agent_name or "") if m.role == "agent" else (d["bot_agent"] if m.role == "bot" else "")
-            values = {
-                "conv": f"{number[-4:]}-{conv.id}",
-                "phone": conv.customer_phone,
-                "name": conv.customer_name,
-                "dir": d["in"] if m.role == "customer" else d["out"],
-                "agent": agent,
-                "type": d["types"].get(m.content_type, "texto"),  # type: ignore[union-attr]
-                "text": text,
-            }
-            if choice["name"] == "snake":
-                row = [values["conv"], local.strftime("%d/%m/%Y %H:%M:%S"), values["phone"], values["name"],
-                       values["dir"], values["agent"], values["type"], values["text"], f"wamid.{short_hash(conv.id, i, n=16)}"]
-            else:
-                row = [values["conv"], local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S"), values["phone"],
-                       values["name"], values["dir"], values["agent"], values["type"], values["text"]]
-                if choice["name"] == "es":
-                    row.append("soporte" if conv.number % 3 else "ventas")
-            writer.writerow(dict(zip(cols, row, strict=True)))  # type: ignore[arg-type]
-    return out.getvalue().encode(str(choice["encoding"]), errors="replace")
+            row = _row(choice, number, conv, i, m, m.at.astimezone(tz))
+            writer.writerow(dict(zip(base, row, strict=True)))  # type: ignore[arg-type]
+    return _encode(out.getvalue(), str(choice["encoding"]))
 
 
 def captura_csv(config: SimulatorConfig, number: str, day: date, bot: str) -> bytes:
@@ -130,7 +163,7 @@ def captura_csv(config: SimulatorConfig, number: str, day: date, bot: str) -> by
             "Plan de interés": rng.choice(["Básico", "Plus", ""]),
         }
         writer.writerow([values[f] for f in fields])
-    return out.getvalue().encode(str(choice["encoding"]), errors="replace")
+    return _encode(out.getvalue(), str(choice["encoding"]))
 
 
 def zipped(name: str, data: bytes) -> bytes:

@@ -16,7 +16,7 @@ from collections import deque
 from datetime import UTC, date, timedelta
 from typing import Any
 
-from chat_assets.simulator.rendering import conversations, days_between
+from chat_assets.simulator.rendering import conversations, days_between, json_answer, without
 from chat_assets.simulator.server import Counters, SimRequest, SimResponse, SimulatorConfig
 
 PATH = "/chat/Chatbot/ChatContentHistory"
@@ -80,7 +80,7 @@ class NeoagentApi:
         for day in days_between(start - timedelta(days=1), end + timedelta(days=1)):
             for conv in conversations(self.config, "neoagent", serial, day, agents=False):
                 if start <= conv.started_at.astimezone(UTC).date() <= end:
-                    sessions.append({
+                    session = {
                         "SessionID": int(conv.id),
                         "CreateTime": create_time(conv.started_at),
                         "URI": f"https://www.{conv.brand.lower().replace(' ', '').replace('ó', 'o')}.com/contacto",
@@ -89,9 +89,12 @@ class NeoagentApi:
                              "Content": f"{m.media_url} {m.text}" if m.media_url else m.text}
                             for m in conv.messages
                         ],
-                    })
-        sessions.sort(key=lambda s: s["CreateTime"])
-        return _result(200, 200, "", sessions, success=True)
+                    }
+                    # URI is optional in practice; the independent rendering leaves it out.
+                    sessions.append(without(session, "URI") if self.config.variant == "independent" else session)
+        sessions.sort(key=lambda s: s["CreateTime"], reverse=self.config.variant == "independent")
+        return json_answer(self.config, 200, {"Data": sessions, "Version": "1.0.0", "Success": True, "Code": 200,
+                                              "Message": ""})
 
 
 FAKE_API = NeoagentApi

@@ -11,6 +11,7 @@ import sys
 from datetime import date
 
 from chat_assets.simulator import Simulator, SimulatorConfig
+from chat_assets.simulator.server import VARIANTS
 
 
 def parse_volume(text: str) -> tuple[int, int]:
@@ -33,13 +34,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--link-ttl", type=float, default=3600.0, help="Multichat download link lifetime, seconds")
     parser.add_argument("--neoagent-max-days", type=int, default=31)
     parser.add_argument("--wolkvox-max-records", type=int, default=60_000)
+    parser.add_argument("--variant", choices=VARIANTS, default="default",
+                        help="which faithful rendering of the vendor documents to serve")
     args = parser.parse_args(argv)
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
         parser.error("the simulator only binds loopback addresses")
     config = SimulatorConfig(
         seed=args.seed, volume=args.volume, timezone=args.timezone, today=args.today, chaos=args.chaos,
         link_ttl_s=args.link_ttl, neoagent_max_days=args.neoagent_max_days,
-        wolkvox_max_records=args.wolkvox_max_records,
+        wolkvox_max_records=args.wolkvox_max_records, variant=args.variant,
     )
     sim = Simulator(config, host=args.host, port=args.port)
     print(f"SIMULATOR_URL={sim.url}", flush=True)

@@ -25,9 +25,15 @@ from zoneinfo import ZoneInfo
 CHAOS_FAULTS = ("500", "502", "503", "429", "slow", "drop", "truncate")
 
 
+#: Faithful renderings of the same vendor documents (see `chat_assets/simulator/rendering.py`).
+VARIANTS = ("default", "independent", "spreadsheet")
+
+
 @dataclass
 class SimulatorConfig:
     seed: int = 7
+    #: Which faithful rendering of the documents to serve: the pipeline must store the same rows for each.
+    variant: str = "default"
     #: Conversations per account per day (inclusive range).
     volume: tuple[int, int] = (1000, 5000)
     timezone: str = "America/Bogota"
@@ -66,6 +72,10 @@ class SimulatorConfig:
             "wannabot": ["1afc95aa3fc15b000118d69c", "5e2d8c4b9a7f1e3d6c0b2a48"],
         }
     )
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown simulator variant {self.variant!r}; choose one of {', '.join(VARIANTS)}")
 
     def today_local(self) -> date:
         return self.today or datetime.now(ZoneInfo(self.timezone)).date()
@@ -239,5 +249,6 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sim/config":
             cfg = self.server.config
             return SimResponse.json(200, {"seed": cfg.seed, "volume": list(cfg.volume), "timezone": cfg.timezone,
-                                          "today": cfg.today_local().isoformat(), "chaos": cfg.chaos})
+                                          "today": cfg.today_local().isoformat(), "chaos": cfg.chaos,
+                                          "variant": cfg.variant})
         return SimResponse.json(404, {"error": f"unknown control path {path}"})

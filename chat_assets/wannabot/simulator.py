@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat_assets.simulator.rendering import conversations, short_hash
+from chat_assets.simulator.rendering import conversations, json_answer, short_hash, without
 from chat_assets.simulator.server import Counters, SimRequest, SimResponse, SimulatorConfig
 
 PATH = "/v1/conversation/history"
@@ -72,7 +72,7 @@ class WannabotApi:
         bot, convs = self._conversations(bot_index, day)
         if index >= len(convs):
             return SimResponse.json(404, {"error": "not_found", "message": f"Session {sid} not found"})
-        return SimResponse.json(200, self._render(sid, bot, convs[index]))
+        return json_answer(self.config, 200, self._render(sid, bot, convs[index]))
 
     def _sessions(self, request: SimRequest) -> SimResponse:
         try:
@@ -92,6 +92,23 @@ class WannabotApi:
         return SimResponse.json(200, {"date": day.isoformat(), "sessions": rows})
 
     def _render(self, sid: str, bot: str, conv) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        out = self._render_all(sid, bot, conv)
+        if self.config.variant != "independent":
+            return out
+        # Optional fields left out where they say nothing: bot.active, is_typing false, is_error false,
+        # empty button lists, placeholders.
+        slim = []
+        for message in out:
+            message = without(message, "is_typing", when=False)
+            message["bot"] = without(message["bot"], "active")
+            data = without(message["data"], "is_error", when=False)
+            if "interaction_data" in data:
+                data["interaction_data"] = without(without(data["interaction_data"], "placeholder"), "buttons", when=[])
+            message["data"] = data
+            slim.append(message)
+        return slim
+
+    def _render_all(self, sid: str, bot: str, conv) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
         out: list[dict[str, Any]] = []
         bot_info = {"id": bot, "type": "web", "active": True}
         for i, m in enumerate(conv.messages):

@@ -16,7 +16,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chat_assets.simulator.conversations import png_data_uri
-from chat_assets.simulator.rendering import conversations, days_between, feeling, short_hash
+from chat_assets.simulator.rendering import (
+    conversations,
+    days_between,
+    feeling,
+    json_answer,
+    short_hash,
+    without,
+)
 from chat_assets.simulator.server import Counters, SimRequest, SimResponse, SimulatorConfig
 
 PATH = "/api/v2/reports_manager.php"
@@ -91,7 +98,10 @@ class WolkvoxApi:
                 data.append(rendered)
         if not data:
             return _error(404, "Not Found", "NO RECORDS FOUND, PLEASE VALIDATE THE DATES date_ini AND date_end")
-        return SimResponse.json(200, {"code": 200, "error": None, "msg": f"{records} records were found", "data": data})
+        if self.config.variant == "independent":
+            data.reverse()
+        return json_answer(self.config, 200, {"code": 200, "error": None, "msg": f"{records} records were found",
+                                              "data": data})
 
     def _render(self, conv, tz: ZoneInfo) -> dict[str, object]:  # type: ignore[no-untyped-def]
         rows = []
@@ -120,6 +130,8 @@ class WolkvoxApi:
             }
             if conv.has_feeling:
                 row["feeling"] = feeling(m.polarity, short_hash(conv.id, i))
+            if self.config.variant == "independent":  # the older example: no customer_phone beside customer_id
+                row = without(row, "customer_phone")
             rows.append(row)
         return {
             "conn_id": f"{int(conv.id):d}{short_hash(conv.id, n=4).upper()}",
