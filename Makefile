@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## make demo: the simulator, the last 7 complete days of every asset through the Dagster CLI, a summary
+## make demo: the simulator, the last 7 complete days of every asset through the Dagster CLI, a summary.
+## `make demo VARIANT=independent` (or spreadsheet) serves another faithful rendering: the summary is the same.
+VARIANT ?= default
 demo: $(STAMP)
-	$(BIN)/python -m chat_assets.demo run
+	$(BIN)/python -m chat_assets.demo run --variant $(VARIANT)
 
 ## make test: lint, then the whole test suite (unit, simulator integration, Dagster end-to-end, UI)
 test: $(STAMP) browser
