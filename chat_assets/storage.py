@@ -8,23 +8,37 @@ Layout (DESIGN.md, under CHAT_ASSETS_DATA_DIR, a local path or an fsspec URL):
     warehouse/<table>/date=<day>/<provider>.parquet
 
 Rules kept here and nowhere else:
+- every path is built from checked components: a vendor-given or configured name (account, bot
+  id, session id, zip member, download name) becomes one component by a reversible encoding
+  (`component`), days must be real days, and every path is resolved under the data dir before any
+  read, write, rename or delete (`DataStore.abspath`);
 - every file write is atomic (write beside, then rename), so a crash never leaves half a file;
 - a raw fetch is staged and promoted as a whole only when it completed, so a failed run never
   touches the last good fetch of that day, and its own bytes are kept under `raw/_failed/`;
 - a warehouse partition file is replaced exactly (same input, same bytes);
-- manifests are redacted before they are written, whatever the caller put in them.
+- manifests are redacted before they are written, whatever the caller put in them;
+- a promotion never leaves a window where an account's day is missing: on a local disk the new
+  folder and the old one are exchanged in one `renameat2(RENAME_EXCHANGE)`, under a per-(vendor,
+  day, account) lock; on an object store the new files are written first and the manifest last
+  (the commit marker), and the old version's leftovers are removed only after it;
+- a staging or trash folder whose owner died (a killed run) is swept by the next fetch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import fcntl
 import hashlib
 import io
 import json
 import os
+import re
+import string
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import fsspec
@@ -36,10 +50,112 @@ from chat_assets import schemas
 from chat_assets.errors import NotReadyError, VendorError
 
 MANIFEST = "manifest.json"
+STAGING = "raw/_staging"
+_SAFE = frozenset(string.ascii_letters + string.digits + "._-")
+_ESCAPE = re.compile(r"~([0-9A-F]{2})")
+MAX_COMPONENT = 180
+
+
+class UnsafePathError(ValueError):
+    """A path that would leave the data dir, or a name that cannot be one path component."""
+
+
+def component(value: object, what: str = "name") -> str:
+    """`value` as one safe path component, reversibly (`decode_component`).
+
+    Characters outside `[A-Za-z0-9._-]`, and a leading `.` or `_` (hidden and internal names), are
+    written as `~XX` per UTF-8 byte, so `../../warehouse` becomes `~2E.~2F~2E.~2Fwarehouse`:
+    never `.`, `..`, a separator or an absolute path. Ids that are already safe stay as they are.
+    """
+    if not isinstance(value, str) or not value:
+        raise UnsafePathError(f"{what} {value!r} is empty or not text and cannot name a file")
+    out = []
+    for i, ch in enumerate(value):
+        if ch in _SAFE and not (i == 0 and ch in "._"):
+            out.append(ch)
+        else:
+            out.append("".join(f"~{b:02X}" for b in ch.encode("utf-8")))
+    name = "".join(out)
+    if len(name) > MAX_COMPONENT:
+        raise UnsafePathError(f"{what} {value[:40]!r}... is too long to name a file ({len(value)} characters)")
+    return name
+
+
+def decode_component(name: str) -> str:
+    """The name `component` encoded, back as it was."""
+    if "~" not in name:
+        return name
+    out = bytearray()
+    i = 0
+    while i < len(name):
+        if name[i] == "~" and _ESCAPE.match(name, i):
+            out.append(int(name[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out.extend(name[i].encode("utf-8"))
+            i += 1
+    return out.decode("utf-8", errors="replace")
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_day(day: object) -> str:
+    """A partition key (or a `first..last` range of them) that is a real calendar day."""
+    if isinstance(day, str) and ".." in day:
+        first, _, last = day.partition("..")
+        return f"{check_day(first)}..{check_day(last)}"
+    if not isinstance(day, str) or not _DAY.match(day):
+        raise UnsafePathError(f"day {day!r} is not YYYY-MM-DD")
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise UnsafePathError(f"day {day!r} is not a calendar day") from None
+    return day
+
+
+_RENAME_EXCHANGE = 2
+_libc = ctypes.CDLL(None, use_errno=True) if hasattr(ctypes, "CDLL") else None
+
+
+def exchange_dirs(a: str, b: str) -> bool:
+    """Swap two folders atomically (Linux renameat2). False where the system cannot."""
+    func = getattr(_libc, "renameat2", None) if _libc is not None else None
+    if func is None:
+        return False
+    if func(-100, os.fsencode(a), -100, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), a)
+
+
+@contextlib.contextmanager
+def file_lock(path: str, blocking: bool = True) -> Iterator[bool]:
+    """An exclusive lock on a local lock file (held until the block ends, or the process dies)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _redact_bytes(redact: Callable[[str], str], data: bytes) -> bytes:
+    """`data` with every secret `redact` knows replaced; the same object when nothing changed."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    redacted = redact(text)
+    return data if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
 
 
 class DataStore:
@@ -53,13 +169,27 @@ class DataStore:
         self.base = base.rstrip("/")
         self.redact = redact or (lambda text: text)
 
+    def redact_bytes(self, data: bytes) -> bytes:
+        """`data` with every known secret replaced (a kept answer is for diagnosis, not a copy of a token)."""
+        return _redact_bytes(self.redact, data)
+
     # -- generic, atomic file operations -------------------------------------------------
     @property
     def is_local(self) -> bool:
         return isinstance(self.fs, LocalFileSystem)
 
     def abspath(self, rel: str) -> str:
-        return f"{self.base}/{rel}" if rel else self.base
+        """The absolute path or URL of `rel`, which must stay inside the data dir."""
+        rel = rel.rstrip("/")
+        if not rel:
+            return self.base
+        parts = rel.split("/")
+        if rel.startswith("/") or "\\" in rel or "\x00" in rel or any(p in ("", ".", "..") for p in parts):
+            raise UnsafePathError(f"{rel!r} is not a path inside the data dir")
+        full = f"{self.base}/{rel}"
+        if self.is_local and not os.path.normpath(full).startswith(self.base + os.sep):
+            raise UnsafePathError(f"{rel!r} resolves outside the data dir {self.base}")
+        return full
 
     def exists(self, rel: str) -> bool:
         return self.fs.exists(self.abspath(rel))
@@ -116,29 +246,70 @@ class DataStore:
         ]
         return sorted(name for name in names if not name.startswith((".", "_")))
 
-    def _replace_dir(self, staging: str, final: str) -> None:
-        """Put the folder `staging` at `final`, replacing what was there."""
-        if self.is_local:
-            os.makedirs(os.path.dirname(final), exist_ok=True)
-            trash = None
-            if os.path.exists(final):
-                trash = f"{os.path.dirname(final)}/.trash-{uuid.uuid4().hex}"
-                os.rename(final, trash)
-            os.rename(staging, final)
-            if trash:
-                self.fs.rm(trash, recursive=True)
+    def lock_path(self, rel: str) -> str:
+        """The lock file that serializes writers of `rel` (local data dirs)."""
+        return self.abspath(f"{STAGING}/locks/{hashlib.sha256(rel.encode()).hexdigest()[:32]}.lock")
+
+    @contextlib.contextmanager
+    def locked(self, rel: str) -> Iterator[None]:
+        """One writer at a time for `rel` across processes (a no-op on object stores: see DESIGN)."""
+        if not self.is_local:
+            yield
             return
-        if self.fs.exists(final):
-            self.fs.rm(final, recursive=True)
-        for src in self.fs.find(staging):
-            self.fs.mv(src, final + src[len(staging):])
-        with contextlib.suppress(FileNotFoundError):
-            self.fs.rm(staging, recursive=True)
+        with file_lock(self.lock_path(rel)):
+            yield
+
+    def _replace_dir(self, staging_rel: str, final_rel: str) -> None:
+        """Put the folder `staging_rel` at `final_rel`, replacing what was there, with no window
+        where `final_rel` is missing or half-written for a reader."""
+        staging, final = self.abspath(staging_rel), self.abspath(final_rel)
+        with self.locked(final_rel):
+            if self.is_local:
+                os.makedirs(os.path.dirname(final), exist_ok=True)
+                if not os.path.exists(final):
+                    os.rename(staging, final)
+                    return
+                if exchange_dirs(staging, final):  # the old version now sits at `staging`
+                    self.fs.rm(staging, recursive=True)
+                    return
+                trash = self.abspath(f"{STAGING}/trash-{uuid.uuid4().hex}")
+                os.rename(final, trash)  # systems without renameat2: a window of one rename
+                os.rename(staging, final)
+                self.fs.rm(trash, recursive=True)
+                return
+            # Object stores: new files first, the manifest last (the commit marker), leftovers after.
+            old = set(self.fs.find(final)) if self.fs.exists(final) else set()
+            new = [src for src in self.fs.find(staging)]
+            manifest = [src for src in new if src.endswith("/" + MANIFEST)]
+            for src in [src for src in new if src not in manifest] + manifest:
+                dst = final + src[len(staging):]
+                self.fs.copy(src, dst)
+                old.discard(dst)
+            for leftover in old:
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm_file(leftover)
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(staging, recursive=True)
+
+    def sweep_staging(self) -> int:
+        """Remove staging and trash folders whose owner died (its lock is free); returns how many."""
+        if not self.is_local or not self.fs.isdir(self.abspath(STAGING)):
+            return 0
+        swept = 0
+        for entry in self.fs.ls(self.abspath(STAGING), detail=True):
+            name = entry["name"].rstrip("/").rsplit("/", 1)[1]
+            if entry["type"] != "directory" or name == "locks":
+                continue
+            with file_lock(self.abspath(f"{STAGING}/locks/{name}.lock"), blocking=False) as free:
+                if free:
+                    self.fs.rm(entry["name"], recursive=True)
+                    swept += 1
+        return swept
 
     # -- raw ---------------------------------------------------------------------------
     @staticmethod
     def raw_dir(provider: str, day: str, account: str) -> str:
-        return f"raw/{provider}/{day}/{account}"
+        return f"raw/{component(provider, 'vendor')}/{check_day(day)}/{component(account, 'account')}"
 
     def raw_manifest(self, provider: str, day: str, account: str) -> dict[str, Any] | None:
         rel = f"{self.raw_dir(provider, day, account)}/{MANIFEST}"
@@ -152,7 +323,8 @@ class DataStore:
         return bool(manifest and manifest.get("complete") and manifest.get("notes", {}).get("day_closed", True))
 
     def raw_accounts(self, provider: str, day: str) -> list[str]:
-        return self.list_dirs(f"raw/{provider}/{day}")
+        """The accounts stored for a day, as the vendor or the configuration names them."""
+        return [decode_component(name) for name in self.list_dirs(f"raw/{provider}/{check_day(day)}")]
 
     def raw_fetch(
         self,
@@ -168,13 +340,13 @@ class DataStore:
     @staticmethod
     def failed_dir(provider: str, day: str, account: str) -> str:
         """Where the bytes of a failed attempt are kept, one folder per attempt (UTC stamp)."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        return f"raw/_failed/{provider}/{day}/{account}/{stamp}"
+        stamp = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}"
+        return f"raw/_failed/{component(provider)}/{check_day(day)}/{component(account, 'account')}/{stamp}"
 
     def keep_failed(self, provider: str, day: str, account: str, name: str, data: bytes) -> str:
         """Keep a payload that failed outside a RawFetch (judged after receipt); returns its absolute path."""
-        rel = f"{self.failed_dir(provider, day, account)}/{name}"
-        self.write_bytes(rel, data)
+        rel = f"{self.failed_dir(provider, day, account)}/{component(name, 'file name')}"
+        self.write_bytes(rel, self.redact_bytes(data))
         return self.abspath(rel)
 
     def write_shared(self, provider: str, account: str, name: str, data: bytes) -> str:
@@ -185,7 +357,7 @@ class DataStore:
         """
         digest = hashlib.sha256(data).hexdigest()
         stem, dot, ext = name.rpartition(".")
-        rel = f"raw/{provider}/_ranges/{account}/{stem}-{digest[:12]}{dot}{ext}"
+        rel = f"raw/{component(provider)}/_ranges/{component(account, 'account')}/{component(f'{stem}-{digest[:12]}{dot}{ext}')}"
         if not self.exists(rel):
             self.write_bytes(rel, data)
         return rel
@@ -193,7 +365,7 @@ class DataStore:
     # -- warehouse ---------------------------------------------------------------------
     @staticmethod
     def table_path(table: str, day: str, provider: str) -> str:
-        return f"warehouse/{table}/date={day}/{provider}.parquet"
+        return f"warehouse/{component(table)}/date={check_day(day)}/{component(provider)}.parquet"
 
     def write_table(self, table: str, day: str, provider: str, data: pa.Table) -> str:
         """Validate against the canonical schema and replace the partition file atomically."""
@@ -239,7 +411,9 @@ class RawFetch:
         self.provider, self.day, self.account = provider, day, account
         self.request = request
         self.final_rel = store.raw_dir(provider, day, account)
-        self.staging_rel = f"raw/_staging/{provider}-{day}-{account}-{uuid.uuid4().hex}"
+        self.staging_name = uuid.uuid4().hex
+        self.staging_rel = f"{STAGING}/{self.staging_name}"
+        self._owner: contextlib.ExitStack | None = None
         self.files: list[dict[str, Any]] = []
         self.notes: dict[str, Any] = {}
         self.started_at = _now()
@@ -254,6 +428,11 @@ class RawFetch:
                         self.existing[entry["name"]] = entry
 
     def __enter__(self) -> RawFetch:
+        if self.store.is_local:
+            # Held while this fetch lives: a sweep removes only staging folders whose owner died.
+            self._owner = contextlib.ExitStack()
+            self._owner.enter_context(file_lock(self.store.abspath(f"{STAGING}/locks/{self.staging_name}.lock")))
+            self.store.sweep_staging()
         if self.existing:
             for name in self.existing:
                 self.store.write_bytes(f"{self.staging_rel}/{name}", self.store.read_bytes(f"{self.final_rel}/{name}"))
@@ -267,15 +446,26 @@ class RawFetch:
                            "sha256": hashlib.sha256(data).hexdigest(), **info})
         return rel
 
+    def _unique(self, name: str) -> str:
+        """A safe file name not yet used in this fetch: `report.zip`, then `report-2.zip`, ..."""
+        safe = component(name.split("?", 1)[0] or name, "file name")
+        taken = {f["name"] for f in self.files} | {MANIFEST}
+        stem, dot, ext = safe.rpartition(".") if "." in safe[1:] else (safe, "", "")
+        candidate, n = safe, 2
+        while candidate in taken:
+            candidate, n = f"{stem}-{n}{dot}{ext}", n + 1
+        return candidate
+
     def add(self, name: str, data: bytes, **info: Any) -> str:
-        """Keep `data` as file `name`; returns the path it will have once promoted (for raw_ref)."""
-        if "/" in name or name == MANIFEST or name.startswith((".", "_")):
-            raise ValueError(f"bad raw file name {name!r}")
-        self.store.write_bytes(f"{self.staging_rel}/{name}", data)
-        self.files.append(
-            {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **info}
-        )
-        return f"{self.final_rel}/{name}"
+        """Keep `data` as a file named after `name` (made safe and unique within the fetch: two zips
+        with the same member name are both kept); returns its path once promoted (for raw_ref)."""
+        safe = self._unique(name)
+        self.store.write_bytes(f"{self.staging_rel}/{safe}", data)
+        entry = {"name": safe, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **info}
+        if safe != name:
+            entry["given_name"] = name
+        self.files.append(entry)
+        return f"{self.final_rel}/{safe}"
 
     def note(self, **notes: Any) -> None:
         self.notes.update(notes)
@@ -303,10 +493,17 @@ class RawFetch:
         self.store.write_bytes(f"{self.staging_rel}/{MANIFEST}", self.redact(text).encode("utf-8"))
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        try:
+            self._finish(exc)
+        finally:
+            if self._owner is not None:
+                self._owner.close()
+
+    def _finish(self, exc: BaseException | None) -> None:
         if exc is None:
             self.manifest = self._manifest(True, None)
             self._write_manifest(self.manifest)
-            self.store._replace_dir(self.store.abspath(self.staging_rel), self.store.abspath(self.final_rel))
+            self.store._replace_dir(self.staging_rel, self.final_rel)
             return
         if isinstance(exc, NotReadyError):
             # Nothing was published yet: there is nothing worth keeping.
@@ -314,10 +511,25 @@ class RawFetch:
                 self.store.fs.rm(self.store.abspath(self.staging_rel), recursive=True)
             return
         failed_rel = self.store.failed_dir(self.provider, self.day, self.account)
+        # A kept answer is for diagnosis: bytes that echo a credential are kept redacted, and say so.
+        redacted = []
+        for entry in self.files:
+            if "path" in entry or entry["name"] in self.existing:
+                continue
+            rel = f"{self.staging_rel}/{entry['name']}"
+            with contextlib.suppress(FileNotFoundError):
+                data = self.store.read_bytes(rel)
+                clean = _redact_bytes(self.redact, data)
+                if clean is not data:
+                    self.store.write_bytes(rel, clean)
+                    entry["redacted"] = True
+                    redacted.append(entry["name"])
         self.manifest = self._manifest(False, self.redact(str(exc)))
+        if redacted:
+            self.manifest["redacted_files"] = redacted
         with contextlib.suppress(Exception):
             self._write_manifest(self.manifest)
-            self.store._replace_dir(self.store.abspath(self.staging_rel), self.store.abspath(failed_rel))
+            self.store._replace_dir(self.staging_rel, failed_rel)
             self.kept_at = failed_rel
             if isinstance(exc, VendorError) and exc.raw_path is None:
                 new = [f["name"] for f in self.files if f["name"] not in self.existing and "path" not in f]

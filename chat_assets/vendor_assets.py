@@ -217,7 +217,7 @@ class NormalizeInput:
         for entry in self.manifest.get("files", []):
             name = entry["name"]
             if name.startswith(prefix) and name.endswith(suffix):
-                out.append((entry.get("path") or f"raw/{self.vendor}/{self.day}/{self.account}/{name}", entry))
+                out.append((entry.get("path") or f"{self.store.raw_dir(self.vendor, self.day, self.account)}/{name}", entry))
         return out
 
     def read(self, rel: str) -> bytes:
