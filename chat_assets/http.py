@@ -27,7 +27,8 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
-from chat_assets.errors import RateLimitedError, UnavailableError
+from chat_assets.errors import PayloadError, RateLimitedError, UnavailableError
+from chat_assets.limits import limits
 
 log = logging.getLogger("chat_assets.http")
 for _noisy in ("httpx", "httpcore"):
@@ -139,8 +140,12 @@ class VendorHttp:
             auth=auth,
             transport=transport,
             timeout=httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
-            follow_redirects=True,
+            # Redirects are followed here, by `_send`, so credentials never travel to another origin.
+            follow_redirects=False,
         )
+        self.limits = limits()
+        #: Whether requests carry a credential in their headers (a token header, Basic auth).
+        self.credentialed = bool(auth) or bool(headers)
 
     def __enter__(self) -> VendorHttp:
         return self
@@ -173,6 +178,57 @@ class VendorHttp:
             self.stats.retries += int(retried)
             self.stats.waited_s += waited
 
+    def _send(self, method: str, url: str, *, params: dict[str, Any] | None, json: Any,
+              headers: dict[str, str] | None, account: str | None, day: str | None) -> httpx.Response:
+        """One request, its redirects followed by hand (at most 5), its body read up to the cap.
+
+        A redirect to another origin (scheme, host or port) is refused when the request carries a
+        credential (a token header, Basic auth, query parameters such as Multichat's token): the
+        credential would travel with it. Plain downloads may follow it.
+        """
+        request = self.client.build_request(method, url, params=params, json=json, headers=headers)
+        origin = request.url.copy_with(path="/", query=None, fragment=None)
+        carries_secret = self.credentialed or bool(params)
+        for _hop in range(6):
+            response = self.client.send(request, stream=True)
+            try:
+                body = self._read_capped(response, account, day)
+            finally:
+                response.close()
+            if not response.is_redirect or "location" not in response.headers:
+                return httpx.Response(response.status_code, headers=_plain_headers(response.headers), content=body,
+                                      request=request)
+            target = request.url.join(response.headers["location"])
+            if target.copy_with(path="/", query=None, fragment=None) != origin and carries_secret:
+                raise PayloadError(
+                    self.vendor, account, day,
+                    f"the vendor redirected to another origin ({target.scheme}://{target.host}:{target.port or ''}); "
+                    "the request carries credentials, so it was not followed",
+                    action="Check the *_BASE_URL: it should be the vendor's own host. A proxy that redirects "
+                           "elsewhere would receive the credentials.")
+            same = target.copy_with(path="/", query=None, fragment=None) == origin
+            keep = request.headers if same else {k: v for k, v in request.headers.items()
+                                                 if k.lower() not in ("authorization", "cookie")}
+            method_next = "GET" if response.status_code in (301, 302, 303) and request.method == "POST" else request.method
+            request = self.client.build_request(method_next, target, headers=keep,
+                                                content=request.content if method_next == request.method else None)
+        raise PayloadError(self.vendor, account, day, "more than 5 redirects")
+
+    def _read_capped(self, response: httpx.Response, account: str | None, day: str | None) -> bytes:
+        cap = self.limits.max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise PayloadError(self.vendor, account, day, self.limits.body_error(int(declared)),
+                               action="Raise CHAT_ASSETS_MAX_BODY_MB if the vendor really sends this much.")
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise PayloadError(self.vendor, account, day, self.limits.body_error(size),
+                                   action="Raise CHAT_ASSETS_MAX_BODY_MB if the vendor really sends this much.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     def request(
         self,
         method: str,
@@ -201,7 +257,8 @@ class VendorHttp:
             response: httpx.Response | None = None
             try:
                 with self._slots, guard:
-                    response = self.client.request(method, url, params=params, json=json, headers=headers)
+                    response = self._send(method, url, params=params, json=json, headers=headers,
+                                          account=account, day=day)
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}: {self.redact(str(exc))}"
                 last_status = None
@@ -213,7 +270,8 @@ class VendorHttp:
                 self._count(str(response.status_code), transient and attempt < self.policy.max_attempts, waited)
                 if not transient:
                     return response
-                last_problem = f"HTTP {response.status_code}: {self.redact(response.text[:200])}"
+                # Redact first, then cut: a cut must never leave the start of a token behind.
+                last_problem = f"HTTP {response.status_code}: {self.redact(response.text)[:200]}"
                 hinted = retry_after_seconds(response)
                 if hinted is not None and hinted > self.policy.retry_after_max:
                     raise RateLimitedError(
@@ -237,3 +295,9 @@ class VendorHttp:
         raise UnavailableError(
             self.vendor, account, day, f"no good answer after {self.policy.max_attempts} attempts (last: {last_problem})"
         )
+
+
+def _plain_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """The answer's headers as they describe the bytes we now hold (already decoded, whole)."""
+    return [(k, v) for k, v in headers.multi_items() if k.lower() not in ("content-encoding", "content-length",
+                                                                          "transfer-encoding")]

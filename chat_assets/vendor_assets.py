@@ -216,6 +216,8 @@ class NormalizeInput:
         out = []
         for entry in self.manifest.get("files", []):
             name = entry["name"]
+            if entry.get("superseded"):  # kept as received, replaced by a later answer in the same fetch
+                continue
             if name.startswith(prefix) and name.endswith(suffix):
                 out.append((entry.get("path") or f"{self.store.raw_dir(self.vendor, self.day, self.account)}/{name}", entry))
         return out

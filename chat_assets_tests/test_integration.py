@@ -177,20 +177,29 @@ def test_rerun_fetches_nothing_unless_asked_and_rewrites_identically(
     assert sim.counters()["jelou_requests"] > before
 
 
-def test_wannabot_unknown_session_fails_clearly_and_keeps_the_others(
+def test_wannabot_unknown_session_is_reported_and_never_blocks_the_day(
     sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     day = DAYS[1]
     defs, store = setup(sim, tmp_path, monkeypatch, (day,))
     store.write_bytes("inbox/wannabot/late.csv", b"session_id,created_at\nffffffffffffffffffffffff,2025-10-03T10:00:00-05:00\n")
-    result = materialize(defs, "wannabot/raw", day, instance=instance, raise_on_error=False)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
-    assert "ffffffffffffffffffffffff" in failure.description and "inbox/wannabot/late.csv" in failure.description
+    result = materialize(defs, "group:wannabot", day, instance=instance)
+    assert result.success  # the day completes: every other session is stored and normalized
+    summary = json.loads(store.read_bytes(f"raw/wannabot/{day}/manifest.json"))
+    assert [m["session_id"] for m in summary["missing"]] == ["ffffffffffffffffffffffff"]
+    assert summary["missing"][0]["registry"].endswith("inbox/wannabot/late.csv")
     stored = sum(len((store.raw_manifest("wannabot", day, bot) or {}).get("files", []))
                  for bot in store.raw_accounts("wannabot", day))
     registered = (tmp_path / "data" / "inbox" / "wannabot" / f"{day}.csv").read_text().count("\n") - 1
     assert stored == registered > 0
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["wannabot", "raw"]), asset_partitions=[day]), limit=1).records
+    metadata = records[0].asset_materialization.metadata
+    assert metadata["sessions_missing"].value == 1 and "ffffffffffffffffffffffff" in metadata["missing_sessions"].value
+    # A later run asks only for the missing session again.
+    before = sim.counters()["wannabot_requests"]
+    assert materialize(defs, "wannabot/raw", day, instance=instance).success
+    assert sim.counters()["wannabot_requests"] == before + 1
 
 
 def test_multichat_today_is_not_ready_and_stores_nothing(

@@ -20,6 +20,9 @@ from chat_assets.storage import RawFetch
 
 VENDOR = "jelou"
 PAGE_SIZE = 50
+#: A day whose pages contradict themselves (a page empty before totalPages, totals that disagree)
+#: is fetched again this many times in all before it fails: never a complete day with fewer messages.
+PAGINATION_ATTEMPTS = 3
 
 
 class JelouResource(dg.ConfigurableResource):
@@ -107,13 +110,48 @@ class JelouClient:
         raise PayloadError(VENDOR, bot, day, f"page {page} answered HTTP {status} without the documented "
                                              "`pagination` and `results`")
 
-    def fetch_day(self, fetch: RawFetch, day: str, bot: str) -> None:
+    def _pages(self, fetch: RawFetch, bot: str, day: str) -> tuple[dict, list[tuple[int, dict]]]:
         first = self._check(fetch, self._get(bot, day, 1), bot, day, 1)
         pages = int(first["pagination"].get("totalPages") or 0)
         rest = list(range(2, pages + 1))
         with ThreadPoolExecutor(self.concurrency) as pool:
             responses = list(pool.map(lambda p: self._get(bot, day, p), rest))
-        for page, response in zip(rest, responses, strict=True):
-            self._check(fetch, response, bot, day, page)
-        fetch.note(pages=max(pages, 1), total=first["pagination"].get("total"),
+        bodies = [(1, first)] + [(page, self._check(fetch, response, bot, day, page))
+                                 for page, response in zip(rest, responses, strict=True)]
+        return first, bodies
+
+    @staticmethod
+    def contradiction(first: dict, bodies: list[tuple[int, dict]]) -> str | None:
+        """What makes a day's pages contradict themselves, or None: every page before the last is
+        full, the last is not empty, and the pages hold `total` messages."""
+        pagination = first["pagination"]
+        pages, total = int(pagination.get("totalPages") or 0), pagination.get("total")
+        limit = int(pagination.get("limit") or PAGE_SIZE)
+        for page, body in bodies:
+            n = len(body["results"])
+            if page < pages and n != limit:
+                return f"page {page} of {pages} holds {n} messages, not {limit}"
+            if page == pages and n == 0:
+                return f"the last page ({page} of {pages}) is empty"
+        arrived = sum(len(body["results"]) for _, body in bodies)
+        if isinstance(total, int) and total != arrived:
+            return f"pagination.total says {total} messages but the {len(bodies)} page(s) hold {arrived}"
+        return None
+
+    def fetch_day(self, fetch: RawFetch, day: str, bot: str) -> None:
+        problem = None
+        for _attempt in range(PAGINATION_ATTEMPTS):
+            kept_before = len(fetch.files)
+            first, bodies = self._pages(fetch, bot, day)
+            problem = self.contradiction(first, bodies)
+            if problem is None:
+                break
+            # Keep what arrived (raw bytes are never dropped) but never read it as the day.
+            for entry in fetch.files[kept_before:]:
+                entry["superseded"] = problem
+        if problem is not None:
+            raise PayloadError(VENDOR, bot, day, f"the pages contradict themselves after {PAGINATION_ATTEMPTS} tries: "
+                               f"{problem}", action="Re-run the partition later; if it persists, report it to Jelou "
+                               "with the kept pages.")
+        fetch.note(pages=max(int(first["pagination"].get("totalPages") or 0), 1), total=first["pagination"].get("total"),
                    startAt=self.bounds(day)[0], endAt=self.bounds(day)[1])

@@ -26,6 +26,7 @@ from chat_assets.errors import (
     UnavailableError,
 )
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
+from chat_assets.limits import MIB, Limits, limits
 from chat_assets.storage import RawFetch
 
 VENDOR = "multichat"
@@ -131,7 +132,7 @@ class MultichatClient:
                 urls = self._report(fetch, kind, number, day, 2)
                 responses = [self._download(url, number, day) for url in urls]
             for url, response in zip(urls, responses, strict=True):
-                name = _LINK_PREFIX.sub("", url.rsplit("/", 1)[-1]) or f"{kind}.zip"
+                name = _LINK_PREFIX.sub("", url.split("?", 1)[0].rsplit("/", 1)[-1]) or f"{kind}.zip"
                 fetch.add(name, response.content, status=response.status_code, kind=kind)
                 if response.status_code != 200:
                     raise UnavailableError(
@@ -142,18 +143,43 @@ class MultichatClient:
         fetch.note(csv_files=files)
 
     def _extract(self, fetch: RawFetch, name: str, data: bytes, kind: str, number: str, day: str) -> int:
+        """Every CSV of a downloaded zip, kept beside it; members are checked before and while read
+        (size, compression ratio) so a zip bomb never reaches the disk."""
+        caps = limits()
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             members = [m for m in archive.infolist() if not m.is_dir()]
             if not members:
                 raise PayloadError(VENDOR, number, day, f"{name} is an empty zip (no CSV inside)")
             for member in members:
-                content = archive.read(member)  # checks the CRC
-                csv_name = member.filename.rsplit("/", 1)[-1]
+                if member.file_size > caps.max_member_bytes:
+                    raise PayloadError(VENDOR, number, day, _too_big(name, member.filename, member.file_size, caps),
+                                       action=_LIMIT_ACTION)
+                if member.compress_size and member.file_size / member.compress_size > caps.max_zip_ratio:
+                    raise PayloadError(VENDOR, number, day,
+                                       f"{name}: member {member.filename!r} expands {member.file_size // member.compress_size}"
+                                       f"-fold, more than CHAT_ASSETS_MAX_ZIP_RATIO={caps.max_zip_ratio:g} (a zip bomb?)",
+                                       action=_LIMIT_ACTION)
+                with archive.open(member) as handle:  # the header may lie: read no more than the cap
+                    content = handle.read(caps.max_member_bytes + 1)
+                if len(content) > caps.max_member_bytes:
+                    raise PayloadError(VENDOR, number, day, _too_big(name, member.filename, len(content), caps),
+                                       action=_LIMIT_ACTION)
+                # Only the member's base name is used, made safe and unique by the store (zip slip).
+                csv_name = member.filename.replace("\\", "/").rsplit("/", 1)[-1] or "member"
                 if not csv_name.lower().endswith(".csv"):
                     csv_name += ".csv"
-                fetch.add(csv_name, content, kind=kind, extracted_from=name,
+                fetch.add(csv_name, content, kind=kind, extracted_from=name, member=member.filename,
                           records=max(0, content.count(b"\n") - 1))
             return len(members)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
             raise PayloadError(VENDOR, number, day, f"{name} is not a readable zip ({exc})") from None
+
+
+_LIMIT_ACTION = ("If the vendor really sends files this large, raise CHAT_ASSETS_MAX_MEMBER_MB / "
+                 "CHAT_ASSETS_MAX_ZIP_RATIO; otherwise report the file to the vendor.")
+
+
+def _too_big(name: str, member: str, size: int, caps: Limits) -> str:
+    return (f"{name}: member {member!r} holds {size // MIB} MiB or more, over CHAT_ASSETS_MAX_MEMBER_MB="
+            f"{caps.max_member_bytes // MIB}")

@@ -2,8 +2,10 @@
 
 The day's sessions come from the registry (registry.py). Sessions already stored are not
 fetched again (unless `refetch`), so a registry file that grows only costs its new sessions. A
-session the vendor does not know fails the run, naming it and its registry file, after the
-day's other sessions were stored; its answer is kept under raw/_failed/wannabot/<day>/unresolved/.
+session that answers something unreadable fails the run, naming it and its registry file, after
+the day's other sessions were stored; its answer is kept under raw/_failed/wannabot/<day>/unresolved/.
+A session the vendor does not know (404) is reported by id in the day's manifest and metadata
+(`missing`) and does not block the day; a later run asks for it again.
 """
 
 import json
@@ -59,12 +61,19 @@ def wannabot_raw(
             todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
             results = client.fetch(todo)
             by_bot = defaultdict(list)
+            missing = []
             for result in results:
                 if result.error is None:
                     by_bot[result.bot].append(result)
                     continue
                 kept = data.keep_failed(VENDOR, day, "unresolved", f"{result.session.session_id}.json", result.body)
-                errors.append(result.error.with_raw_path(kept))
+                result.error.with_raw_path(kept)
+                if result.missing:
+                    missing.append({"session_id": result.session.session_id, "registry": result.session.source,
+                                    "line": result.session.line, "kept_at": kept})
+                    context.log.warning(str(result.error))
+                    continue
+                errors.append(result.error)
                 context.log.error(str(result.error))
             for bot, bot_results in sorted(by_bot.items()):
                 request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
@@ -76,13 +85,17 @@ def wannabot_raw(
                                   registry=r.session.source)
             total_fetched += len(results)
             summary = {"day": day, "registered": len(sessions), "already_stored": len(sessions) - len(todo),
-                       "fetched": len(results), "failed": [r.session.session_id for r in results if r.error],
+                       "fetched": len(results),
+                       "failed": [r.session.session_id for r in results if r.error and not r.missing],
+                       "missing": missing,
                        "rejected_registry_lines": registry.rejected}
             # A day-level summary: also what tells an empty day (no sessions) from a day never fetched.
             data.write_bytes(f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode())
             context.add_asset_metadata(
                 {"sessions_registered": len(sessions), "sessions_fetched": len(results),
-                 "sessions_failed": len(summary["failed"]), "bots": ", ".join(sorted(by_bot)) or "none",
+                 "sessions_failed": len(summary["failed"]), "sessions_missing": len(missing),
+                 "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
+                 "bots": ", ".join(sorted(by_bot)) or "none",
                  "elapsed_s": round(time.monotonic() - started, 3)},
                 partition_key=day,
             )

@@ -36,6 +36,8 @@ class SessionResult:
     body: bytes
     bot: str | None = None
     error: VendorError | None = None
+    #: The vendor does not know this session (404): reported, retried by a later run, never blocking the day.
+    missing: bool = False
 
 
 class WannabotClient:
@@ -70,6 +72,7 @@ class WannabotClient:
                                      action="Check WANNABOT_API_KEY in .env.")
             return result
         if response.status_code == 404:
+            result.missing = True
             result.error = PayloadError(VENDOR, None, session.day, f"Wannabot does not know {where}",
                                         action="Check the registry line: the session id is wrong or was deleted. "
                                                "The day's other sessions were stored.")
@@ -88,6 +91,8 @@ class WannabotClient:
             result.error = PayloadError(VENDOR, None, session.day, f"{where} mixes bots {sorted(bots)}")
             return result
         result.bot = bots.pop() if bots else "unknown-bot"
+        if not isinstance(result.bot, str) or not result.bot:
+            result.error = PayloadError(VENDOR, None, session.day, f"{where} has a bot.id that is not text")
         return result
 
     def fetch(self, sessions: list[Session]) -> list[SessionResult]:

@@ -122,8 +122,10 @@ class WolkvoxClient:
             return max(records, reported), name
         fetch.add(name, body, status=status, records=0, token_uses_today=used)
         upper = message.upper()
-        if status == 404 and ("DATE" in upper or "RECORD" in upper or "DATA" in upper or not message):
-            return 0, name  # an empty window: no chats, not a failure
+        if status == 404 and isinstance(parsed, dict) and ("RECORD" in upper or "DATE" in upper):
+            # The documented "no records, validate the dates" answer: an empty window, not a failure. Any
+            # other 404 (an HTML page, an empty body, an unknown route) is an error, never an empty day.
+            return 0, name
         if status == 401 or (status == 403 and "VALIDATE TOKEN" in upper):
             raise AuthError(VENDOR, server, day, f"the vendor answered {status} '{message}'",
                             action="Check WOLKVOX_TOKEN and WOLKVOX_SERVER; Wolkvox also answers this during "
