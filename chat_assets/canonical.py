@@ -256,3 +256,47 @@ def first_within(conversation_ids: pa.Array, values: pa.Array) -> pa.Array:
                           "v": values.to_numpy(zero_copy_only=False)})
     filled = frame.groupby("c", sort=False)["v"].transform("first")
     return pa.array(filled.where(filled.notna(), None).to_list(), values.type)
+
+
+class MissingValueError(ValueError):
+    """A null item in a list, or a required field absent: `.position` says where (row index)."""
+
+    def __init__(self, message: str, position: int, parent: int | None = None):
+        super().__init__(message)
+        self.position, self.parent = position, parent
+
+
+def items(lists: pa.Array, what: str) -> pa.Array:
+    """The items of a list column; a null item (`[null, {...}]`) is an error, never a row made of nulls."""
+    lists = as_array(lists)
+    flat = pc.list_flatten(lists)
+    if flat.null_count:
+        index = int(pc.index(pc.is_null(flat), True).as_py())
+        parent = int(pc.list_parent_indices(lists)[index].as_py())
+        position = int(positions_in_lists(lists)[index].as_py())
+        raise MissingValueError(f"{what} #{position} of entry #{parent} is null", index, parent)
+    return flat
+
+
+def require(values: pa.Array, what: str) -> pa.Array:
+    """`values`, which the vendor's document makes required: a missing one is an error naming its row."""
+    values = as_array(values)
+    if values.null_count:
+        index = int(pc.index(pc.is_null(values), True).as_py())
+        raise MissingValueError(f"{what} is missing (entry #{index})", index)
+    return values
+
+
+def utc_times(values: pa.Array, what: str) -> pa.Array:
+    """ISO 8601 times with a zone (`2025-10-03T10:00:00.000Z`) to UTC; an impossible or unreadable one is
+    an error naming it (Arrow checks the calendar: `2025-09-31` does not become 1 October)."""
+    values = as_array(values)
+    try:
+        return pc.cast(values, pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        for index, value in enumerate(values.to_pylist()):
+            try:
+                pc.cast(pa.array([value]), pa.timestamp("us", tz="UTC"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise MissingValueError(f"{what} {value!r} is not an ISO 8601 time with a zone", index) from None
+        raise

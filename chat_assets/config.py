@@ -9,6 +9,7 @@ resources receive `dg.EnvVar` references (see `VendorEnv.env_var`), so the UI sh
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,6 +84,8 @@ class VendorEnv:
     lists: tuple[str, ...] = ()
     urls: Mapping[str, str] = field(default_factory=dict)
     timezones: Mapping[str, str | None] = field(default_factory=dict)
+    #: Variable -> (regular expression every account value must match, what the vendor allows).
+    patterns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def is_configured(self, environ: Mapping[str, str] | None = None) -> bool:
         environ = os.environ if environ is None else environ
@@ -100,6 +103,10 @@ class VendorEnv:
             if raw is None:
                 raise ConfigError(f"{self.vendor}: {name} must list at least one account.")
             values[name] = ",".join(parse_list(name, raw))
+        for name, (pattern, allowed) in self.patterns.items():
+            for item in values[name].split(","):
+                if not re.fullmatch(pattern, item):
+                    raise ConfigError(f"{name}: {item[:40]!r} is not a valid {self.vendor} account ({allowed}).")
         for name, default in self.urls.items():
             raw = _env(environ, name)
             values[name] = parse_url(name, raw if raw else default.format(**values))

@@ -151,7 +151,8 @@ def _strip_midnight(values: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(values, _MIDNIGHT_SUFFIX, "")
 
 
-def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None = None) -> pa.Array:
+def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None = None,
+                formats: tuple[str, ...] | None = None) -> pa.Array:
     """Read `values` as `kind` (`datetime`, `date` or `time`) into naive local microseconds.
 
     Returns timestamp[us] (no zone) for `datetime` and `date`, duration[us] for `time`; null where
@@ -168,7 +169,8 @@ def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None =
             raise DateTimeError(f"{what} is not a time of day (HH:MM[:SS], 24-hour or a. m./p. m.), e.g. {sample}")
         chosen = _choose([reading], present, what, None, sample)
         return pa.array(np.where(present, chosen.micros, 0), pa.duration("us"), mask=~present)
-    readings = [r for f in DATE_FORMATS if (r := _read(text, present, f, kind == "datetime")) is not None]
+    candidates = [f for f in DATE_FORMATS if formats is None or f.name in formats]
+    readings = [r for f in candidates if (r := _read(text, present, f, kind == "datetime")) is not None]
     chosen = _choose(readings, present, what, expect, sample)
     return pa.array(np.where(present, chosen.micros, 0), pa.timestamp("us"), mask=~present)
 

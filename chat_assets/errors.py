@@ -128,6 +128,17 @@ class PayloadError(VendorError):
     )
 
 
+class UnexpectedError(VendorError):
+    """Anything a fetch or a normalization did not foresee, named like every other failure.
+
+    Not retried: an error nobody understood is not transient just because it is unknown.
+    """
+
+    kind = "unexpected error"
+    default_action = ("Nothing we foresaw: report it with the kept raw files and the run id. Re-running will "
+                      "not help until the cause is known.")
+
+
 def to_failure(error: VendorError) -> dg.Failure:
     """The Dagster failure an operator sees for a vendor error."""
     metadata: dict[str, Any] = {

@@ -28,6 +28,7 @@ from chat_assets.errors import (
     NotReadyError,
     PayloadError,
     SchemaError,
+    UnexpectedError,
     VendorError,
     to_failure,
 )
@@ -105,10 +106,17 @@ def fetch_account_days(
                 skipped.append(account)
                 continue
             try:
-                with store.raw_fetch(vendor, day, account, describe(day, account), redact=redact) as fetch:
+                fetch = store.raw_fetch(vendor, day, account, describe(day, account), redact=redact)
+                with fetch:
                     fetch.note(day_closed=partitions.is_closed(day, tz))
                     fetch_one(fetch, day, account)
             except VendorError as error:
+                errors.append(error)
+                context.log.error(str(error))
+                continue
+            except Exception as exc:  # the one boundary: nothing escapes as a raw traceback or unredacted text
+                error = UnexpectedError(vendor, account, day, redact(f"{type(exc).__name__}: {exc}"),
+                                        raw_path=store.abspath(fetch.kept_at) if fetch.kept_at else None)
                 errors.append(error)
                 context.log.error(str(error))
                 continue
@@ -368,6 +376,12 @@ def normalized_assets(
                         "What to do: this is a chat_assets bug; report it with the raw folder.",
                         metadata={"raw_dir": store.abspath(store.raw_dir(vendor, day, account))},
                     ) from None
+                except dg.Failure:
+                    raise
+                except Exception as exc:  # the one boundary for normalization: a named, unretried failure
+                    raise to_failure(UnexpectedError(
+                        vendor, account, day, f"{type(exc).__name__}: {exc}",
+                        raw_path=store.abspath(store.raw_dir(vendor, day, account)))) from None
                 for table in tables:
                     parts[table].append(out.get(table, schemas.empty(table)))
                 notes.update({f"{account} {key}": value for key, value in inp.notes.items()})

@@ -250,7 +250,7 @@ def test_override_is_validated_when_the_code_location_loads() -> None:
             parse_override(bad)
     from chat_assets.multichat.defs import resource
 
-    env = {"MULTICHAT_LOGIN": "u", "MULTICHAT_TOKEN": "t", "MULTICHAT_NUMBERS": "5730", "MULTICHAT_COLUMNS": "who=tipo"}
+    env = {"MULTICHAT_LOGIN": "u", "MULTICHAT_TOKEN": "t", "MULTICHAT_NUMBERS": "573001112233", "MULTICHAT_COLUMNS": "who=tipo"}
     with pytest.raises(ConfigError, match="MULTICHAT_COLUMNS: unknown role 'who'"):
         resource(env)
 

@@ -17,6 +17,7 @@ ENV = VendorEnv(
     secrets=("JELOU_PASSWORD",),
     lists=("JELOU_BOT_IDS",),
     urls={"JELOU_BASE_URL": "https://api.jelou.ai"},
+    patterns={"JELOU_BOT_IDS": (r"[A-Za-z0-9_-]{1,100}", "letters, digits, '-' and '_'")},
 )
 
 

@@ -45,10 +45,14 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     files = inp.files(prefix="page-", suffix=".json")
     pages = inp.read_json_documents(files, PAGE, "page")
     lists = canonical.as_array(pages.column("results"))
-    rows = pc.list_flatten(lists)
+    paths = pa.array([rel for rel, _ in files], pa.string())
+    try:
+        rows = canonical.items(lists, "result")
+    except canonical.MissingValueError as exc:
+        raise inp.payload_error(paths[exc.parent].as_py(), str(exc)) from None
     if not len(rows):
         return {}
-    file_of = pc.take(pa.array([rel for rel, _ in files]), pc.list_parent_indices(lists))
+    file_of = pc.take(paths, pc.list_parent_indices(lists))
     position = canonical.positions_in_lists(lists)
 
     by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
@@ -59,7 +63,11 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
     customer_name = pc.if_else(is_user, pc.coalesce(sender.field("name"), sender.field("names")),
                                pc.coalesce(recipient.field("names"), recipient.field("name")))
-    sent_at = pc.cast(rows.field("createdAt"), pa.timestamp("us", tz="UTC"))
+    try:
+        sent_at = canonical.utc_times(canonical.require(rows.field("createdAt"), "createdAt"), "createdAt")
+        canonical.require(rows.field("by"), "by")
+    except canonical.MissingValueError as exc:
+        raise inp.payload_error(file_of[exc.position].as_py(), f"result #{position[exc.position].as_py()}: {exc}") from None
     message_id = rows.field("messageId")
 
     # Messages repeated across pages (new ones arriving while paging) count once.

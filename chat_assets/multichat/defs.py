@@ -16,6 +16,7 @@ ENV = VendorEnv(
     secrets=("MULTICHAT_TOKEN",),
     lists=("MULTICHAT_NUMBERS",),
     urls={"MULTICHAT_BASE_URL": "https://contacto-multichat.com/bot/chat_wa/ws/report/"},
+    patterns={"MULTICHAT_NUMBERS": (r"\d{6,20}", "the line number in digits, country code first")},
 )
 
 

@@ -15,6 +15,7 @@ ENV = VendorEnv(
     secrets=("NEOAGENT_API_KEY",),
     lists=("NEOAGENT_SERIAL_NUMBERS",),
     urls={"NEOAGENT_BASE_URL": "https://app.neoagent.co"},
+    patterns={"NEOAGENT_SERIAL_NUMBERS": (r"[A-Za-z0-9_-]{1,100}", "letters and digits")},
 )
 
 

@@ -31,11 +31,17 @@ ANSWER = pa.schema([("Data", pa.list_(SESSION))])
 @functools.lru_cache(maxsize=4)
 def _sessions(store: DataStore, rel: str, sha256: str) -> pa.Table:
     """Session-level table of one answer; cached because a range answer serves many days."""
-    data = canonical.as_array(canonical.read_json(store.read_bytes(rel), ANSWER).column("Data"))
-    sessions = pc.list_flatten(data)
+    answer = canonical.read_json(store.read_bytes(rel), ANSWER)
+    data = canonical.as_array(answer.column("Data"))
+    if data.null_count:
+        raise ValueError("'Data' is missing or null")
+    sessions = canonical.items(data, "session")
+    canonical.items(sessions.field("Messages"), "message")
+    for field in ("SessionID", "CreateTime", "Messages"):
+        canonical.require(sessions.field(field), field)
     return pa.table({
         "session": pc.cast(sessions.field("SessionID"), pa.string()),
-        "created": pc.cast(sessions.field("CreateTime"), pa.timestamp("us", tz="UTC")),
+        "created": canonical.utc_times(sessions.field("CreateTime"), "CreateTime"),
         "messages": sessions.field("Messages"),
         "file": canonical.const(rel, len(sessions)),
         "position": pa.array(range(len(sessions)), pa.int32()),

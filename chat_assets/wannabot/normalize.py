@@ -59,7 +59,10 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     files = inp.files(suffix=".json")
     sessions = inp.read_json_documents(files, SESSION, "session history", wrap_key="messages")
     lists = canonical.as_array(sessions.column("messages"))
-    msgs = pc.list_flatten(lists)
+    try:
+        msgs = canonical.items(lists, "message")
+    except canonical.MissingValueError as exc:
+        raise inp.payload_error(files[exc.parent][0], str(exc)) from None
     if not len(msgs):
         return {}
     parent = pc.list_parent_indices(lists)

@@ -15,6 +15,7 @@ ENV = VendorEnv(
     secrets=("WOLKVOX_TOKEN",),
     urls={"WOLKVOX_BASE_URL": "https://wv{WOLKVOX_SERVER}.wolkvox.com"},
     timezones={"WOLKVOX_TIMEZONE": None},
+    patterns={"WOLKVOX_SERVER": (r"\d{1,10}", "digits only: it becomes part of the host name wv<server>.wolkvox.com")},
 )
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chat_assets import canonical
+from chat_assets import canonical, datetimes
 from chat_assets.partitions import day_bounds
 from chat_assets.storage import DataStore
 from chat_assets.vendor_assets import NormalizeInput
@@ -48,7 +48,14 @@ def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Ta
         except ValueError as exc:
             raise ValueError(str(exc), rel) from None
         data = canonical.as_array(table.column("data"))
-        convs = pc.list_flatten(data)
+        try:
+            if data.null_count:
+                raise ValueError("'data' is missing or null")
+            convs = canonical.items(data, "conversation")
+            canonical.require(convs.field("conn_id"), "conn_id")
+            canonical.items(convs.field("conversation"), "message")
+        except ValueError as exc:
+            raise ValueError(str(exc), rel) from None
         n = len(convs)
         parts.append(pa.table({
             "conn_id": convs.field("conn_id"),
@@ -90,9 +97,13 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     parent = pc.list_parent_indices(lists)
     position = canonical.positions_in_lists(lists)
     conn_id = pc.take(canonical.as_array(convs.column("conn_id")), parent)
-    local, _ = canonical.parse_times(canonical.empty_to_null(msgs.field("date")), ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"))
-    if local is None:
-        raise inp.payload_error(files[0][0], "message `date` values are not 'YYYY-MM-DD HH:MM:SS'")
+    try:
+        # An empty `date` (the document's own example) is no time; a present one must be a real time.
+        local = datetimes.parse_local(pc.fill_null(msgs.field("date"), ""), "datetime", what="message `date`",
+                                      formats=("yyyy-mm-dd",))
+    except ValueError as exc:
+        raise inp.payload_error(files[0][0] if len(files) == 1 else inp.store.raw_dir(VENDOR, inp.day, inp.account),
+                                f"{exc} (the document's format is 'YYYY-MM-DD HH:MM:SS')") from None
     sent_at = canonical.local_to_utc(local, tz)
 
     # Across days: a conversation that began before this day and is in yesterday's raw is yesterday's.
