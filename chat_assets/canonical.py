@@ -168,7 +168,10 @@ def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa
     try:
         table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
     except pa.ArrowInvalid:
-        value = json.loads(data)
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise ValueError("the JSON is nested deeper than any vendor document") from None
         if not isinstance(value, dict):
             raise ValueError(f"expected a JSON object, got {type(value).__name__}") from None
         coerced = {f.name: _coerce(value.get(f.name), f.type, f.name) for f in schema}

@@ -20,6 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+#: A report for one day holds messages of that day (and the edges of conversations that cross midnight).
+MAX_DAYS_FROM_EXPECTED = 2
+
 
 class DateTimeError(ValueError):
     """Values that no supported format reads, that name impossible dates, or that stay ambiguous."""
@@ -172,6 +175,13 @@ def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None =
     candidates = [f for f in DATE_FORMATS if formats is None or f.name in formats]
     readings = [r for f in candidates if (r := _read(text, present, f, kind == "datetime")) is not None]
     chosen = _choose(readings, present, what, expect, sample)
+    if expect is not None:
+        expected_day = (np.datetime64(expect, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+        off = present & (np.abs(chosen.micros // 86_400_000_000 - expected_day) > MAX_DAYS_FROM_EXPECTED)
+        if off.any():
+            raise DateTimeError(f"{what} reads as {chosen.name} but names a day more than {MAX_DAYS_FROM_EXPECTED} "
+                                f"days from {expect}, e.g. {text[int(np.flatnonzero(off)[0])].as_py()!r}: not that "
+                                "day's data (or an impossible date read another way)")
     return pa.array(np.where(present, chosen.micros, 0), pa.timestamp("us"), mask=~present)
 
 

@@ -70,6 +70,13 @@ class VendorError(ChatAssetsError):
             text += f" Raw bytes kept at: {self.raw_path}"
         return text
 
+    def redacted(self, redact: Any) -> VendorError:
+        """The same error with every known secret replaced in its text (vendors echo tokens in errors)."""
+        self.problem = redact(self.problem)
+        self.action = redact(self.action)
+        self.args = (self._message(),)
+        return self
+
     def with_raw_path(self, raw_path: str) -> VendorError:
         self.raw_path = raw_path
         self.args = (self._message(),)

@@ -153,6 +153,9 @@ def _now() -> str:
 
 def _redact_bytes(redact: Callable[[str], str], data: bytes) -> bytes:
     """`data` with every secret `redact` knows replaced; the same object when nothing changed."""
+    forms = getattr(redact, "forms", None)
+    if forms is not None and not any(form.encode() in data for form in forms):
+        return data  # the common case, decided by a byte search
     text = data.decode("utf-8", errors="surrogateescape")
     redacted = redact(text)
     return data if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
@@ -168,10 +171,6 @@ class DataStore:
             base = os.path.abspath(base)
         self.base = base.rstrip("/")
         self.redact = redact or (lambda text: text)
-
-    def redact_bytes(self, data: bytes) -> bytes:
-        """`data` with every known secret replaced (a kept answer is for diagnosis, not a copy of a token)."""
-        return _redact_bytes(self.redact, data)
 
     # -- generic, atomic file operations -------------------------------------------------
     @property
@@ -343,10 +342,11 @@ class DataStore:
         stamp = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}"
         return f"raw/_failed/{component(provider)}/{check_day(day)}/{component(account, 'account')}/{stamp}"
 
-    def keep_failed(self, provider: str, day: str, account: str, name: str, data: bytes) -> str:
+    def keep_failed(self, provider: str, day: str, account: str, name: str, data: bytes,
+                    redact: Callable[[str], str] | None = None) -> str:
         """Keep a payload that failed outside a RawFetch (judged after receipt); returns its absolute path."""
         rel = f"{self.failed_dir(provider, day, account)}/{component(name, 'file name')}"
-        self.write_bytes(rel, self.redact_bytes(data))
+        self.write_bytes(rel, _redact_bytes(redact or self.redact, data))
         return self.abspath(rel)
 
     def write_shared(self, provider: str, account: str, name: str, data: bytes) -> str:
@@ -460,8 +460,13 @@ class RawFetch:
         """Keep `data` as a file named after `name` (made safe and unique within the fetch: two zips
         with the same member name are both kept); returns its path once promoted (for raw_ref)."""
         safe = self._unique(name)
-        self.store.write_bytes(f"{self.staging_rel}/{safe}", data)
-        entry = {"name": safe, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **info}
+        # Bytes as received, except a credential the vendor echoed (a token in a link or an error):
+        # that is replaced by *** before anything is written, and the manifest says so.
+        clean = _redact_bytes(self.redact, data)
+        self.store.write_bytes(f"{self.staging_rel}/{safe}", clean)
+        entry = {"name": safe, "bytes": len(clean), "sha256": hashlib.sha256(clean).hexdigest(), **info}
+        if clean is not data:
+            entry["redacted"] = True
         if safe != name:
             entry["given_name"] = name
         self.files.append(entry)
@@ -500,6 +505,8 @@ class RawFetch:
                 self._owner.close()
 
     def _finish(self, exc: BaseException | None) -> None:
+        if isinstance(exc, VendorError):
+            exc.redacted(self.redact)  # whatever a vendor echoed into the message, no secret leaves here
         if exc is None:
             self.manifest = self._manifest(True, None)
             self._write_manifest(self.manifest)

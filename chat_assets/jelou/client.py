@@ -87,7 +87,7 @@ class JelouClient:
         name = f"page-{page:04d}.json"
         try:
             body = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         results = body.get("results") if isinstance(body, dict) else None
         fetch.add(name, response.content, status=response.status_code,

@@ -85,7 +85,7 @@ class MultichatClient:
         try:
             body = json.loads(response.content)
             code, status = int(body["code"]), str(body.get("status", ""))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise PayloadError(
                 VENDOR, number, day,
                 f"the report call for '{kind}' answered HTTP {response.status_code} with something that is not "

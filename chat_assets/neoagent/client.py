@@ -124,14 +124,14 @@ class NeoagentClient:
         name = f"{first.isoformat()}_{last.isoformat()}.json"
         try:
             parsed = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict) and parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
             rel = self.store.write_shared(VENDOR, serial, name, response.content)
             return [RangeAnswer(first, last, rel, response.status_code, len(parsed["Data"]),
                                 sessions_by_day(parsed["Data"], self.timezone))]
         # Anything else is kept as received, beside the other failed attempts, before judging it.
-        where = self.store.keep_failed(VENDOR, label, serial, name, response.content)
+        where = self.store.keep_failed(VENDOR, label, serial, name, response.content, redact=self.redact)
         if not isinstance(parsed, dict) or "Success" not in parsed:
             raise PayloadError(VENDOR, serial, label, f"HTTP {response.status_code} without the documented "
                                "Success/Code/Message object", raw_path=where)
@@ -154,7 +154,7 @@ class NeoagentClient:
                                    raw_path=where)
         if code == 400:
             raise RequestRejectedError(VENDOR, serial, label, f"Neoagent rejected the dates ('{message}')", raw_path=where)
-        raise PayloadError(VENDOR, serial, label, f"Success:false with Code {code} ('{message}') or no Data list",
+        raise PayloadError(VENDOR, serial, label, f"not the documented answer: Success:false with Code {code} ('{message}'), or `Data` is not a list",
                            raw_path=where)
 
     def _fetch_span(self, serial: str) -> None:

@@ -63,6 +63,12 @@ class WannabotClient:
         return self.http.describe("POST", self.url, body={"session_id": session_id})
 
     def _one(self, session: Session) -> SessionResult:
+        try:
+            return self._ask(session)
+        except VendorError as error:  # refused redirect, body over the cap, retries spent: this session's outcome
+            return SessionResult(session, 0, b"", error=error)
+
+    def _ask(self, session: Session) -> SessionResult:
         response = self.http.request("POST", self.url, json={"session_id": session.session_id}, account=None,
                                      day=session.day)
         result = SessionResult(session, response.status_code, response.content)
@@ -79,14 +85,17 @@ class WannabotClient:
             return result
         try:
             messages = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than any history
             messages = None
         if response.status_code != 200 or not isinstance(messages, list):
             result.error = PayloadError(VENDOR, None, session.day,
                                         f"{where} answered HTTP {response.status_code} without the documented list")
             return result
-        bots = {m.get("bot", {}).get("id") for m in messages if isinstance(m, dict) and isinstance(m.get("bot"), dict)}
-        bots.discard(None)
+        ids = [m["bot"].get("id") for m in messages if isinstance(m, dict) and isinstance(m.get("bot"), dict)]
+        if any(not isinstance(i, str | None) for i in ids):
+            result.error = PayloadError(VENDOR, None, session.day, f"{where} has a bot.id that is not text")
+            return result
+        bots = {i for i in ids if i}
         if len(bots) > 1:
             result.error = PayloadError(VENDOR, None, session.day, f"{where} mixes bots {sorted(bots)}")
             return result

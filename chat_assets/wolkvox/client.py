@@ -108,7 +108,7 @@ class WolkvoxClient:
         try:
             parsed = json.loads(body)
             message = str(parsed.get("msg", "")) if isinstance(parsed, dict) else ""
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         status = response.status_code
         if status == 200:
