@@ -384,6 +384,9 @@ def test_hostile_answer(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         for secret in ALL_SECRETS:
             redacted = redacted.replace(secret, "***")
         assert kept in stored or redacted.encode("utf-8", "surrogateescape") in stored, "the answer was not kept"
+    if case.id == "mc-csv-one-bad-byte":  # counted in the manifest, not hidden
+        assert {f.get("replaced_bytes") for f in store.raw_manifest("multichat", DAY, ACCOUNT)["files"]
+                if f["name"].endswith(".csv")} == {1}
     # 3. nothing outside the data dir
     assert tree(outside) == outside_before
     assert sorted(os.listdir(tmp_path)) == parent_before

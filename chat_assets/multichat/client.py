@@ -27,6 +27,7 @@ from chat_assets.errors import (
 )
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.limits import MIB, Limits, limits
+from chat_assets.multichat.csvfile import CsvError, decode
 from chat_assets.storage import RawFetch
 
 VENDOR = "multichat"
@@ -170,10 +171,19 @@ class MultichatClient:
                 if not csv_name.lower().endswith(".csv"):
                     csv_name += ".csv"
                 fetch.add(csv_name, content, kind=kind, extracted_from=name, member=member.filename,
-                          records=max(0, content.count(b"\n") - 1))
+                          records=max(0, content.count(b"\n") - 1), **_text_evidence(content))
             return len(members)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
             raise PayloadError(VENDOR, number, day, f"{name} is not a readable zip ({exc})") from None
+
+
+def _text_evidence(content: bytes) -> dict[str, object]:
+    """How the CSV's bytes decode, for its manifest entry; an undecodable file is judged at normalization."""
+    try:
+        _text, encoding, replaced = decode(content)
+    except CsvError as exc:
+        return {"encoding": None, "decode_problem": str(exc)}
+    return {"encoding": encoding, "replaced_bytes": replaced}
 
 
 _LIMIT_ACTION = ("If the vendor really sends files this large, raise CHAT_ASSETS_MAX_MEMBER_MB / "
