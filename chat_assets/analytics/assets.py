@@ -143,20 +143,27 @@ def build_derived_assets(vendor: str) -> list[dg.AssetsDefinition]:
         ],
         partitions_def=partitions.daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        # Subsettable: a backfill or automation may target one of the two tables (and Dagster's backfill
+        # refuses a non-subsettable multi-asset whose keys' targeted partitions differ).
+        can_subset=True,
     )
     def engagement(context: dg.AssetExecutionContext, store: StoreResource):  # type: ignore[no-untyped-def]
         data = store.store()
+        selected = context.selected_asset_keys
         for day in context.partition_keys:
             frame = conversation_frame(_require_messages(data, vendor, day))
             daily, agents = engagement_tables(frame, earlier_customers(data, vendor, day))
-            data.write_table("engagement_daily", day, vendor, daily)
-            data.write_table("agent_daily", day, vendor, agents)
-            containment = [v for v in daily.column("containment_rate").to_pylist() if v is not None]
-            context.add_asset_metadata({"rows": daily.num_rows, **({"containment_rate_mean": sum(containment) / len(
-                containment)} if containment else {})}, asset_key=engagement_key, partition_key=day)
-            context.add_asset_metadata({"rows": agents.num_rows}, asset_key=agents_key, partition_key=day)
-        yield dg.MaterializeResult(asset_key=engagement_key)
-        yield dg.MaterializeResult(asset_key=agents_key)
+            if engagement_key in selected:
+                data.write_table("engagement_daily", day, vendor, daily)
+                containment = [v for v in daily.column("containment_rate").to_pylist() if v is not None]
+                context.add_asset_metadata({"rows": daily.num_rows, **({"containment_rate_mean": sum(containment) / len(
+                    containment)} if containment else {})}, asset_key=engagement_key, partition_key=day)
+            if agents_key in selected:
+                data.write_table("agent_daily", day, vendor, agents)
+                context.add_asset_metadata({"rows": agents.num_rows}, asset_key=agents_key, partition_key=day)
+        for key in (engagement_key, agents_key):
+            if key in selected:
+                yield dg.MaterializeResult(asset_key=key)
 
     @dg.asset(
         key=[vendor, "sentiment_daily"],
