@@ -51,17 +51,6 @@ def local_to_utc(naive: pa.Array, tz: str) -> pa.Array:
     return aware.cast(pa.timestamp("us", tz="UTC"))
 
 
-def parse_times(values: pa.Array, formats: Sequence[str]) -> tuple[pa.Array | None, str | None]:
-    """The first format that parses every non-null value; (None, None) when none does."""
-    values = as_array(values)
-    wanted = len(values) - values.null_count
-    for fmt in formats:
-        parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
-        if len(parsed) - parsed.null_count == wanted:
-            return parsed, fmt
-    return None, None
-
-
 def seq_within(conversation_ids: pa.Array) -> pa.Array:
     """0-based position of each row within its conversation, rows taken in their current order."""
     ids = pd.Series(as_array(conversation_ids).to_numpy(zero_copy_only=False))
@@ -228,8 +217,9 @@ def join_present(arrays: Sequence[pa.Array], separator: str) -> pa.Array:
     return out
 
 
+#: Content types whose message carries a medium (its link goes to `media_url`).
 MEDIA_CONTENT_TYPES = ("image", "file", "audio", "video", "sticker")
-_LEADING_URL = r"^(?P<url>https?://\S+)(?:\s+(?P<rest>[\s\S]*))?$"
+LEADING_URL = r"^(?P<url>https?://\S+)(?:\s+(?P<rest>[\s\S]*))?$"
 
 
 def split_leading_media_url(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -240,7 +230,7 @@ def split_leading_media_url(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Arra
     text as written (a link to a web page is something a person wrote).
     """
     text = as_array(text)
-    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.fill_null(text, "")), _LEADING_URL)
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.fill_null(text, "")), LEADING_URL)
     url = pc.struct_field(parts, "url")
     kind = content_type_of_url(pc.fill_null(url, ""), "text")
     is_media = pc.and_(pc.is_valid(url), pc.is_in(kind, pa.array(MEDIA_CONTENT_TYPES)))

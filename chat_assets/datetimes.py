@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chat_assets import canonical
+
 #: A report for one day holds messages of that day (and the edges of conversations that cross midnight).
 MAX_DAYS_FROM_EXPECTED = 2
 
@@ -52,14 +54,10 @@ _MIDNIGHT_SUFFIX = r"[ T]0{1,2}:00(:00(\.0+)?)?$"
 
 def normalize_text(values: pa.Array) -> pa.Array:
     """Upper case, ordinary spaces, one space, and `a. m.` / `p.m.` / `am` written as ` AM` / ` PM`."""
-    values = pc.utf8_upper(_as_array(values))
+    values = pc.utf8_upper(canonical.as_array(values))
     values = pc.replace_substring_regex(values, "[\u00a0\u202f\u2007\t]", " ")
     values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, " {2,}", " "))
     return pc.replace_substring_regex(values, r"\s*([AP])\.?\s*M\.?$", r" \1M")
-
-
-def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _present(values: pa.Array) -> np.ndarray:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chat_assets import datetimes
+from chat_assets import canonical, datetimes
 from chat_assets.errors import ConfigError
 
 
@@ -143,13 +143,9 @@ def describe_columns(data: pa.Table) -> str:
     """`'tipo' (e.g. 'entrante', 'saliente')` for every column: what an operator needs to write the override."""
     parts = []
     for name in data.column_names:
-        samples = [str(v)[:30] for v in _nonempty_sample(_as_array(data.column(name))).slice(0, 2).to_pylist()]
+        samples = [str(v)[:30] for v in _nonempty_sample(canonical.as_array(data.column(name))).slice(0, 2).to_pylist()]
         parts.append(f"{name!r} (e.g. {', '.join(repr(s) for s in samples) or 'empty'})")
     return "; ".join(parts)
-
-
-def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def assign_roles(data: pa.Table, override: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -167,7 +163,7 @@ def assign_roles(data: pa.Table, override: Mapping[str, str] | None = None) -> d
     def free() -> list[str]:
         return [c for c in columns if c not in found.values()]
 
-    samples = {c: _nonempty_sample(_as_array(data.column(c))) for c in columns}
+    samples = {c: _nonempty_sample(canonical.as_array(data.column(c))) for c in columns}
     named = {c: _name_roles(c) for c in columns}
 
     def pick(role: str, fitting: list[str], related: tuple[str, ...]) -> None:

@@ -23,9 +23,7 @@ from chat_assets.multichat.csvfile import CsvError, read_csv
 from chat_assets.vendor_assets import NormalizeInput
 
 VENDOR = "multichat"
-MEDIA_TYPES = ("image", "file", "audio", "video", "sticker")
 _BOT_FILE = re.compile(r"-(bot[^.\s/-]*)\.csv", re.IGNORECASE)
-_LEADING_URL = r"^(?P<url>https?://\S+)(?:\s+(?P<rest>[\s\S]*))?$"
 NULL = pa.scalar(None, pa.string())
 
 
@@ -80,12 +78,12 @@ def _content(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array, 
         content_type = pc.if_else(pc.equal(raw_type, ""), "text", pc.fill_null(mapped, "other"))
     else:
         content_type = None
-    parts = pc.extract_regex(pc.utf8_trim_whitespace(written), _LEADING_URL)
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(written), canonical.LEADING_URL)
     url = pc.struct_field(parts, "url")
     rest = canonical.empty_to_null(pc.struct_field(parts, "rest"))
     if content_type is None:  # no type column: a message that is a media link is that medium
         content_type = pc.if_else(pc.is_valid(url), canonical.content_type_of_url(pc.fill_null(url, ""), "text"), "text")
-    is_media = pc.is_in(content_type, pa.array(MEDIA_TYPES))
+    is_media = pc.is_in(content_type, pa.array(canonical.MEDIA_CONTENT_TYPES))
     media_url = pc.if_else(is_media, url, NULL)
     text = pc.if_else(pc.and_(is_media, pc.is_valid(url)), rest, canonical.empty_to_null(written))
     if "media_url" in cols:
