@@ -23,9 +23,12 @@ VARIANT ?= default
 demo: $(STAMP)
 	$(BIN)/python -m chat_assets.demo run --variant $(VARIANT)
 
-## make test: lint, then the whole test suite (unit, simulator integration, Dagster end-to-end, UI)
+## make test: lint and format check, `dg check defs`/`dg list defs`, then the whole test suite
+## (unit, simulator integration, Dagster end-to-end, UI)
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m chat_assets.demo check
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 ## make dev: the simulator plus `dagster dev` on http://127.0.0.1:3000
@@ -46,6 +49,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf data/raw data/warehouse data/inbox data/state data/dagster .pytest_cache

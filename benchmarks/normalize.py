@@ -14,6 +14,7 @@ pandas and Arrow included), before the baseline runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import math
@@ -133,13 +134,12 @@ def stage(vendor: str, conversations_per_day: int, root: str) -> tuple[int, int]
 def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out: Any) -> None:
     """In a fresh process: our normalizer first (peak RSS read right after), then the pandas baseline."""
     one_core()
-    from chat_assets import vendors
+    from chat_assets.normalized_asset import NormalizeInput
     from chat_assets.storage import DataStore
-    from chat_assets.vendor_assets import NormalizeInput
 
     store = DataStore(root)
     manifest = store.raw_manifest(vendor, DAY, "bench")
-    module = vendors.module(vendor, "normalize")
+    module = importlib.import_module(f"chat_assets.{vendor}.normalize")
     ours, rows = [], 0
     for _ in range(repeat):
         if vendor == "neoagent":

@@ -1,7 +1,7 @@
 """What runs by itself, written once: daily schedules for yesterday, retry policy, automation.
 
-Each vendor's `cadence.py` says when (its hours, its intraday rules, its sensor); the mechanisms
-live here. Schedules and sensors ship STOPPED: switching one on spends a vendor's quota, which a
+Each vendor's `cadence.py` says when (its hours, its intraday rules, its sensor) and builds its
+schedules for the vendor's job in the project's zone; the mechanisms live here. Schedules and sensors ship STOPPED: switching one on spends a vendor's quota, which a
 person decides (the UI's Automation page, `dagster schedule start`, or `make dev`, which starts
 them against the simulator). The automation sensor for the derived tables ships RUNNING: it
 only reads the warehouse.
@@ -26,8 +26,13 @@ FOLLOW_INPUTS = (
 ).with_label("follow updated inputs")
 
 
+def job_name(vendor: str) -> str:
+    return f"{vendor}_job"
+
+
 def vendor_job(vendor: str) -> dg.UnresolvedAssetJobDefinition:
-    return dg.define_asset_job(f"{vendor}_job", selection=dg.AssetSelection.groups(vendor),
+    """Every asset of the vendor's group; its schedules and sensor target it by name."""
+    return dg.define_asset_job(job_name(vendor), selection=dg.AssetSelection.groups(vendor),
                                description=f"{vendor}: fetch raw and normalize.")
 
 
@@ -38,15 +43,14 @@ def already_materialized(instance: dg.DagsterInstance, key: dg.AssetKey, day: st
 
 def yesterday_schedule(
     vendor: str,
-    job: dg.UnresolvedAssetJobDefinition,
     cron: str,
+    tz: str,
     description: str,
     skip_if_done: bool = True,
 ) -> dg.ScheduleDefinition:
-    """A schedule that materializes yesterday's partition, skipping ticks once it is done."""
-    tz = partitions.timezone()
+    """A schedule that materializes yesterday's partition (in `tz`), skipping ticks once it is done."""
 
-    @dg.schedule(name=f"{vendor}_daily", cron_schedule=cron, job=job, execution_timezone=tz,
+    @dg.schedule(name=f"{vendor}_daily", cron_schedule=cron, job_name=job_name(vendor), execution_timezone=tz,
                  default_status=dg.DefaultScheduleStatus.STOPPED, description=description)
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         day = partitions.yesterday(tz, context.scheduled_execution_time)

@@ -1,7 +1,8 @@
 """Data checks shared by every vendor's messages and by the derived tables.
 
 Each check is a plain function over Arrow tables returning (passed, metadata), so it is unit
-tested on crafted partitions; the assets turn them into Dagster asset check results. Checks
+tested on crafted partitions; `check_result` turns a run's days of outcomes into one Dagster
+asset check result. Checks
 that protect downstream tables (ids, vocabularies, conversation consistency) are blocking.
 
 `sent_at` tolerance: a message may lie up to 24 hours outside its partition's day, because
@@ -10,9 +11,11 @@ vendors that report by close date (Wolkvox) return whole conversations that cros
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -63,3 +66,18 @@ def conversations_have_messages(conversations: pa.Table, messages: pa.Table) -> 
 def message_counts_match(conversations: pa.Table, messages: pa.Table) -> Result:
     counted = pc.sum(conversations.column("n_messages")).as_py() or 0
     return counted == messages.num_rows, {"sum_n_messages": counted, "messages": messages.num_rows}
+
+
+def check_result(spec: dg.AssetCheckSpec, outcomes: Sequence[tuple[str, bool, dict[str, Any]]]) -> dg.AssetCheckResult:
+    """One result for the days of a run: passed when every day passed; failing days are listed."""
+    failing = [(day, meta) for day, passed, meta in outcomes if not passed]
+    metadata: dict[str, Any] = {"days_checked": len(outcomes), "days_failing": ", ".join(d for d, _ in failing) or "none"}
+    first = failing[0][1] if failing else (outcomes[-1][2] if outcomes else {})
+    metadata.update(first)
+    return dg.AssetCheckResult(
+        asset_key=spec.asset_key,
+        check_name=spec.name,
+        passed=not failing,
+        metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
+    )

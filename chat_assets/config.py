@@ -1,4 +1,7 @@
-"""The configuration contract: every environment variable of DESIGN.md is read here.
+"""The configuration contract: how environment variables are read and validated.
+
+The project-wide settings (data dir, zone) become `settings.StoreResource`; each vendor declares
+its variables in its `defs.py` as a `VendorEnv`, read here.
 
 Values are validated once, with errors that name the variable and say what a good value looks
 like. A vendor is *configured* when its credentials are set; a vendor that is not configured is
@@ -18,11 +21,8 @@ import dagster as dg
 
 from chat_assets.errors import ConfigError
 
-DEFAULT_DATA_DIR = "./data"
-DEFAULT_TIMEZONE = "America/Bogota"
 
-
-def _env(environ: Mapping[str, str], name: str) -> str | None:
+def read(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name)
     if value is None:
         return None
@@ -57,19 +57,6 @@ def parse_url(name: str, value: str) -> str:
 
 
 @dataclass(frozen=True)
-class CoreSettings:
-    data_dir: str
-    timezone: str
-
-
-def core_settings(environ: Mapping[str, str] | None = None) -> CoreSettings:
-    environ = os.environ if environ is None else environ
-    data_dir = _env(environ, "CHAT_ASSETS_DATA_DIR") or DEFAULT_DATA_DIR
-    timezone = parse_timezone("CHAT_ASSETS_TIMEZONE", _env(environ, "CHAT_ASSETS_TIMEZONE") or DEFAULT_TIMEZONE)
-    return CoreSettings(data_dir=data_dir, timezone=timezone)
-
-
-@dataclass(frozen=True)
 class VendorEnv:
     """Which variables a vendor reads, declared by the vendor's folder and read here.
 
@@ -83,23 +70,24 @@ class VendorEnv:
     secrets: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     urls: Mapping[str, str] = field(default_factory=dict)
-    timezones: Mapping[str, str | None] = field(default_factory=dict)
+    #: Optional zone variables of the vendor; unset means the project's zone.
+    timezones: tuple[str, ...] = ()
     #: Variable -> (regular expression every account value must match, what the vendor allows).
     patterns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def is_configured(self, environ: Mapping[str, str] | None = None) -> bool:
         environ = os.environ if environ is None else environ
-        return all(_env(environ, name) for name in self.required)
+        return all(read(environ, name) for name in self.required)
 
     def read(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """Validated values of every variable (secrets included, for building clients only)."""
         environ = os.environ if environ is None else environ
-        missing = [name for name in self.required if not _env(environ, name)]
+        missing = [name for name in self.required if not read(environ, name)]
         if missing:
             raise ConfigError(f"{self.vendor} is not configured: set {', '.join(missing)} (see .env.example).")
-        values: dict[str, str] = {name: _env(environ, name) or "" for name in self.required}
+        values: dict[str, str] = {name: read(environ, name) or "" for name in self.required}
         for name in self.lists:
-            raw = _env(environ, name)
+            raw = read(environ, name)
             if raw is None:
                 raise ConfigError(f"{self.vendor}: {name} must list at least one account.")
             values[name] = ",".join(parse_list(name, raw))
@@ -108,12 +96,12 @@ class VendorEnv:
                 if not re.fullmatch(pattern, item):
                     raise ConfigError(f"{name}: {item[:40]!r} is not a valid {self.vendor} account ({allowed}).")
         for name, default in self.urls.items():
-            raw = _env(environ, name)
+            raw = read(environ, name)
             values[name] = parse_url(name, raw if raw else default.format(**values))
-        core = core_settings(environ)
-        for name, fallback in self.timezones.items():
-            raw = _env(environ, name)
-            values[name] = parse_timezone(name, raw) if raw else (fallback or core.timezone)
+        for name in self.timezones:
+            raw = read(environ, name)
+            # Empty means "the project's zone" (CHAT_ASSETS_TIMEZONE), which the settings hold.
+            values[name] = parse_timezone(name, raw) if raw else ""
         return values
 
     def env_var(self, name: str) -> dg.EnvVar:
@@ -124,7 +112,7 @@ class VendorEnv:
 def env_number(name: str, default: float, low: float, high: float, environ: Mapping[str, str] | None = None) -> float:
     """A numeric setting with a clear error when it is not a number in [low, high]."""
     environ = os.environ if environ is None else environ
-    raw = _env(environ, name)
+    raw = read(environ, name)
     if raw is None:
         return default
     try:

@@ -1,7 +1,8 @@
-"""The Dagster code location: every configured vendor's assets, resources and cadence.
+"""The Dagster code location: every configured vendor's own Definitions, merged.
 
 A vendor appears when its credentials are set (see .env.example); one that is not configured
-is simply absent and never breaks the others. `dagster dev` and `dagster asset materialize -m
+is simply absent and never breaks the others. The settings (data dir, zone) are read once here
+and handed to every vendor. `dagster dev`, `dg check defs` and `dagster asset materialize -m
 chat_assets.definitions` load `defs` from here.
 """
 
@@ -13,11 +14,10 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from chat_assets import vendors
-from chat_assets.analytics.assets import LAYER_TAG, build_derived_assets
+from chat_assets.analytics.assets import LAYER_TAG
 from chat_assets.cadence import analytics_automation_sensor
-from chat_assets.config import core_settings
-from chat_assets.vendor_assets import StoreResource
+from chat_assets.settings import settings_from_env
+from chat_assets.vendors import VENDORS
 
 # BackfillPolicy and partition-mapping options are "beta" in Dagster 1.13 yet the idiom this project
 # is built on; the warning would repeat in every run's logs without telling an operator anything.
@@ -26,29 +26,20 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 def configured_vendors(environ: Mapping[str, str] | None = None) -> list[str]:
     environ = os.environ if environ is None else environ
-    return [v for v in vendors.VENDORS if vendors.module(v, "defs").ENV.is_configured(environ)]
+    return [vendor.name for vendor in VENDORS if vendor.is_configured(environ)]
 
 
 def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definitions:
     environ = os.environ if environ is None else environ
-    core = core_settings(environ)
-    resources: dict[str, object] = {"store": StoreResource(data_dir=core.data_dir, timezone=core.timezone)}
-    assets: list = []
-    jobs: list = []
-    schedules: list = []
-    sensors: list = []
-    for vendor in configured_vendors(environ):
-        module = vendors.module(vendor, "defs")
-        resources[vendor] = module.resource(environ)
-        assets.extend(module.ASSETS)
-        assets.extend(build_derived_assets(vendor))
-        jobs.extend(module.JOBS)
-        schedules.extend(module.SCHEDULES)
-        sensors.extend(module.SENSORS)
-    if assets:
-        (layer, value), = LAYER_TAG.items()
-        sensors.append(analytics_automation_sensor(dg.AssetSelection.tag(layer, value)))
-    return dg.Definitions(assets=assets, resources=resources, jobs=jobs, schedules=schedules, sensors=sensors)
+    settings = settings_from_env(environ)
+    per_vendor = [vendor.build(settings, environ) for vendor in VENDORS if vendor.is_configured(environ)]
+    (layer, value), = LAYER_TAG.items()
+    # The derived tables of every vendor, kept up to date by one sensor that selects them by tag.
+    shared = dg.Definitions(
+        sensors=[analytics_automation_sensor(dg.AssetSelection.tag(layer, value))] if per_vendor else [],
+        resources={"store": settings},
+    )
+    return dg.Definitions.merge(shared, *per_vendor)
 
 
 defs = build_definitions()

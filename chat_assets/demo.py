@@ -5,7 +5,8 @@ Wannabot session registry for the simulated days, materializes the last 7 comple
 asset through the Dagster CLI (one run, single-run backfill policies), stops the simulator and
 prints what landed where. `python -m chat_assets.demo dev` starts the simulator, writes a Wannabot
 registry for the last week, switches every schedule and sensor on, and runs `dagster dev` against
-it until you stop it.
+it until you stop it. `python -m chat_assets.demo check` runs `dg check defs` and `dg list defs`
+with every vendor configured (`make test` runs it).
 """
 
 from __future__ import annotations
@@ -142,6 +143,33 @@ def dev(args: argparse.Namespace) -> int:
         process.terminate()
 
 
+def check(args: argparse.Namespace) -> int:
+    """`dg check defs` and `dg list defs` with every vendor configured (the simulator's variables).
+
+    Loading the code location needs configuration, not a vendor: nothing is fetched, so the
+    simulator's variables are only what makes all five vendors appear.
+    """
+    from chat_assets.simulator import Simulator
+
+    sim = Simulator()  # bound, never served: only its environment is used
+    sim.server.server_close()
+    env = {**sim.env(), **os.environ, "VIRTUAL_ENV": str(BIN.parent)}
+    dg = str(BIN / "dg")
+    checked = subprocess.run([dg, "check", "defs"], env=env, cwd=ROOT, check=False)
+    if checked.returncode:
+        return checked.returncode
+    listed = subprocess.run([dg, "list", "defs", "--json"], env=env, cwd=ROOT, check=False, capture_output=True,
+                            text=True)
+    if listed.returncode:
+        sys.stderr.write(listed.stdout + listed.stderr)
+        return listed.returncode
+    found = json.loads(listed.stdout)
+    assets = found.get("assets", [])
+    print(f"dg list defs: {len(assets)} assets, {len(found.get('schedules', []))} schedules, "
+          f"{len(found.get('sensors', []))} sensors, {len(found.get('jobs', []))} jobs")
+    return 0 if assets else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chat_assets.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -158,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     p_dev.add_argument("--port", type=int, default=3000)
     p_dev.add_argument("--variant", choices=VARIANTS, default="default")
     p_dev.set_defaults(func=dev)
+    sub.add_parser("check", help="dg check defs and dg list defs with every vendor configured").set_defaults(
+        func=check)
     args = parser.parse_args(argv)
     if shutil.which("dagster", path=str(BIN)) is None:
         raise SystemExit("dagster is not installed in this environment; run `make demo` (it installs it)")

@@ -1,5 +1,8 @@
 """Daily partitions: one calendar day in CHAT_ASSETS_TIMEZONE, from 2025-01-01, through today.
 
+Built from the settings when the code location loads (`daily(settings.timezone)`), never from
+the environment at import, so a test or a second code location can use another zone.
+
 One partition set for every asset (the CLI's `--select '*' --partition-range` needs that), and it
 holds today's partition so Wolkvox can refresh the day as it happens and the derived tables follow.
 Vendors that only publish or fetch complete days refuse a day that is not over yet with a clear
@@ -10,20 +13,18 @@ fetched while it was still running is fetched again once it has closed.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from chat_assets.config import core_settings
-
 START_DATE = "2025-01-01"
 
 
-def timezone() -> str:
-    return core_settings().timezone
-
-
-daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=timezone(), end_offset=1)
+@cache
+def daily(tz: str) -> dg.DailyPartitionsDefinition:
+    """The one partition set, in the project's zone (settings.StoreResource says why it is fixed at load)."""
+    return dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=tz, end_offset=1)
 
 
 def day_bounds(day: str, tz: str) -> tuple[datetime, datetime]:

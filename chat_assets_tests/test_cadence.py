@@ -18,18 +18,22 @@ from chat_assets_tests.conftest import materialize, use_env
 BOGOTA = ZoneInfo("America/Bogota")
 
 
+def defs_env(tmp_path: Path, sim: Simulator) -> dict[str, str]:
+    return {**sim.env(), "CHAT_ASSETS_DATA_DIR": str(tmp_path / "data")}
+
+
 @pytest.fixture
 def defs(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.Definitions:
-    env = {**sim.env(), "CHAT_ASSETS_DATA_DIR": str(tmp_path / "data")}
+    env = defs_env(tmp_path, sim)
     use_env(monkeypatch, env)
     return build_definitions(env)
 
 
 def tick(defs: dg.Definitions, name: str, when: datetime, instance: dg.DagsterInstance):  # type: ignore[no-untyped-def]
     schedule = defs.resolve_schedule_def(name)
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                        repository_def=defs.get_repository_def())
-    return schedule.evaluate_tick(context)
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                   repository_def=defs.get_repository_def(), resources=defs.resources) as context:
+        return schedule.evaluate_tick(context)
 
 
 def test_everything_ships_stopped_but_the_automation_sensor(defs: dg.Definitions) -> None:
@@ -86,11 +90,12 @@ def test_wolkvox_intraday_refreshes_today_and_backs_off_with_the_quota(
     assert not paused.run_requests and "paused until tomorrow" in paused.skip_message
 
 
-def test_wolkvox_intraday_budget_is_configurable(defs: dg.Definitions, instance: dg.DagsterInstance, tmp_path: Path,
+def test_wolkvox_intraday_budget_is_configurable(sim: Simulator, instance: dg.DagsterInstance, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     uses_counter(state_dir(str(tmp_path / "data")), "0042").add("2025-10-03", 100)
-    monkeypatch.setenv("WOLKVOX_DAILY_QUOTA", "120")
-    monkeypatch.setenv("WOLKVOX_INTRADAY_SHARE", "0.5")
+    env = {**defs_env(tmp_path, sim), "WOLKVOX_DAILY_QUOTA": "120", "WOLKVOX_INTRADAY_SHARE": "0.5"}
+    use_env(monkeypatch, env)
+    defs = build_definitions(env)  # the budget is configuration, read once when the code location loads
     result = tick(defs, "wolkvox_intraday", datetime(2025, 10, 3, 11, 0, tzinfo=BOGOTA), instance)
     assert not result.run_requests and "100 of 120 uses" in result.skip_message
 
@@ -103,8 +108,9 @@ def registry(tmp_path: Path, name: str, rows: list[tuple[str, str]]) -> None:
 
 def evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None):  # type: ignore[no-untyped-def]
     sensor = defs.resolve_sensor_def("wannabot_registry")
-    return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor,
-                                                        repository_def=defs.get_repository_def()))
+    with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
+                                 resources=defs.resources) as context:
+        return sensor.evaluate_tick(context)
 
 
 def test_wannabot_sensor_cursor_advances_and_survives_a_restart(

@@ -12,8 +12,9 @@ import pyarrow as pa
 from chat_assets import checks, partitions, schemas
 from chat_assets.analytics.assets import build_derived_assets
 from chat_assets.analytics.tables import conversation_frame, conversations_table
+from chat_assets.normalized_asset import normalized_assets
+from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import StoreResource, normalized_assets
 from chat_assets_tests.test_analytics import MESSAGES, msg, table
 
 DAY = "2025-10-03"
@@ -70,10 +71,10 @@ def test_a_blocking_check_failure_keeps_conversations_unbuilt(tmp_path: Path) ->
     store = DataStore(str(tmp_path / "data"))
     with store.raw_fetch("jelou", DAY, "bot-1", {}) as fetch:
         fetch.add("page-0001.json", b"{}")
-    normalized = normalized_assets(vendor="jelou", tables=("messages",), partitions_def=partitions.daily,
+    normalized = normalized_assets(vendor="jelou", tables=("messages",), partitions_def=partitions.daily("America/Bogota"),
                                    normalize_one=functools.partial(duplicating_normalizer), description="test")
-    raw = dg.AssetSpec(dg.AssetKey(["jelou", "raw"]), partitions_def=partitions.daily)
-    assets = [normalized, *build_derived_assets("jelou")]
+    raw = dg.AssetSpec(dg.AssetKey(["jelou", "raw"]), partitions_def=partitions.daily("America/Bogota"))
+    assets = [normalized, *build_derived_assets("jelou", "America/Bogota")]
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [*assets, raw], selection=[dg.AssetKey(["jelou", "messages"]), dg.AssetKey(["jelou", "conversations"])],

@@ -7,18 +7,19 @@ import re
 import dagster as dg
 import pytest
 
-from chat_assets.config import ConfigError, core_settings
+from chat_assets.config import ConfigError
 from chat_assets.definitions import build_definitions, configured_vendors
+from chat_assets.settings import settings_from_env
 from chat_assets.simulator import Simulator
 
 
 def test_unknown_timezone_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match=re.escape("CHAT_ASSETS_TIMEZONE='Mars/Olympus' is not a known IANA time zone")):
-        core_settings({"CHAT_ASSETS_TIMEZONE": "Mars/Olympus"})
+        settings_from_env({"CHAT_ASSETS_TIMEZONE": "Mars/Olympus"})
 
 
 def test_defaults() -> None:
-    settings = core_settings({})
+    settings = settings_from_env({})
     assert settings.data_dir == "./data"
     assert settings.timezone == "America/Bogota"
 
@@ -64,9 +65,9 @@ def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:
 
     env = sim.env()
     defs = build_definitions(env)
-    secrets = [name for vendor in vendors.VENDORS for name in vendors.module(vendor, "defs").ENV.secrets]
+    secrets = [name for vendor in vendors.VENDORS for name in vendor.env.secrets]
     assert set(secrets) == {"MULTICHAT_TOKEN", "WOLKVOX_TOKEN", "JELOU_PASSWORD", "NEOAGENT_API_KEY", "WANNABOT_API_KEY"}
     for vendor in vendors.VENDORS:
-        shown = repr(defs.resources[vendor])
+        shown = repr(defs.resources[vendor.name])
         for secret in secrets:
             assert env[secret] not in shown

@@ -31,7 +31,7 @@ def _work(url: str, data_dir: str, bot: str, ready: multiprocessing.synchronize.
     """Fetch and normalize one bot-day, as the raw and messages assets do."""
     from chat_assets.jelou.client import JelouClient
     from chat_assets.jelou.normalize import normalize_one
-    from chat_assets.vendor_assets import NormalizeInput
+    from chat_assets.normalized_asset import NormalizeInput
 
     config = SimulatorConfig()
     store = DataStore(data_dir)

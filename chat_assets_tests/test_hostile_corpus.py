@@ -39,8 +39,9 @@ from chat_assets.multichat.client import MultichatClient
 from chat_assets.multichat.normalize import normalize_one as multichat_normalize
 from chat_assets.neoagent.client import NeoagentClient
 from chat_assets.neoagent.normalize import normalize_one as neoagent_normalize
+from chat_assets.normalized_asset import NormalizeInput
+from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import NormalizeInput, StoreResource
 from chat_assets.wannabot.client import WannabotClient, WannabotResource
 from chat_assets.wolkvox.client import WolkvoxClient
 from chat_assets.wolkvox.normalize import normalize_one as wolkvox_normalize
@@ -455,7 +456,8 @@ WB_CASES = [
 
 @pytest.mark.parametrize("case", WB_CASES, ids=[c.id for c in WB_CASES])
 def test_hostile_wannabot_answer(case: WbCase, tmp_path: Path) -> None:
-    from chat_assets.wannabot.assets import wannabot_normalized, wannabot_raw
+    from chat_assets import partitions
+    from chat_assets.wannabot.assets import build_assets
 
     WANNABOT_ANSWERS["current"] = case.handler
     outside = tmp_path / "outside"
@@ -467,10 +469,11 @@ def test_hostile_wannabot_answer(case: WbCase, tmp_path: Path) -> None:
     store.write_table("messages", "2025-10-02", "wannabot", NORMALIZED_SENTINEL())
     sentinel = store.read_bytes(store.table_path("messages", "2025-10-02", "wannabot"))
     outside_before = tree(outside)
-    resources = {"store": StoreResource(data_dir=str(tmp_path / "data"), timezone=TZ),
-                 "wannabot": HostileWannabot(base_url="https://wb.test", api_key=SECRETS["wannabot"], timezone=TZ)}
+    settings = StoreResource(data_dir=str(tmp_path / "data"), timezone=TZ)
+    resources = {"store": settings,
+                 "wannabot": HostileWannabot(store=settings, base_url="https://wb.test", api_key=SECRETS["wannabot"])}
     with dg.instance_for_test() as instance:
-        result = dg.materialize([wannabot_raw, wannabot_normalized], resources=resources, partition_key=DAY,
+        result = dg.materialize(build_assets(partitions.daily(TZ)), resources=resources, partition_key=DAY,
                                 instance=instance, raise_on_error=False)
         failures = [e.step_failure_data.user_failure_data for e in result.all_events if e.is_step_failure]
     if case.error is None:

@@ -24,10 +24,10 @@ from chat_assets.errors import PayloadError
 from chat_assets.jelou.normalize import normalize_one as jelou_normalize
 from chat_assets.jelou.simulator import JelouApi
 from chat_assets.neoagent.normalize import normalize_one as neoagent_normalize
+from chat_assets.normalized_asset import NormalizeInput
 from chat_assets.simulator.rendering import conversations
 from chat_assets.simulator.server import Counters, SimulatorConfig
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import NormalizeInput
 from chat_assets.wannabot.normalize import normalize_one as wannabot_normalize
 from chat_assets.wannabot.simulator import WannabotApi
 from chat_assets.wolkvox.normalize import normalize_one as wolkvox_normalize

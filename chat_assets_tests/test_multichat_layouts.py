@@ -248,11 +248,11 @@ def test_override_is_validated_when_the_code_location_loads() -> None:
                      ("sender=a,sender=b", "given twice")):
         with pytest.raises(ConfigError, match=why):
             parse_override(bad)
-    from chat_assets.multichat.defs import resource
+    from chat_assets.definitions import build_definitions
 
     env = {"MULTICHAT_LOGIN": "u", "MULTICHAT_TOKEN": "t", "MULTICHAT_NUMBERS": "573001112233", "MULTICHAT_COLUMNS": "who=tipo"}
     with pytest.raises(ConfigError, match="MULTICHAT_COLUMNS: unknown role 'who'"):
-        resource(env)
+        build_definitions(env)
 
 
 def test_override_naming_an_absent_column_lists_what_is_there() -> None:

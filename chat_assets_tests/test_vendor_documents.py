@@ -41,7 +41,7 @@ def test_neoagent_document_example(store: DataStore) -> None:
     rel = store.write_shared("neoagent", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35", "2023-11-21_2023-11-22.json", data)
     with store.raw_fetch("neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35", {}) as fetch:
         fetch.reference(rel)
-    from chat_assets.vendor_assets import NormalizeInput
+    from chat_assets.normalized_asset import NormalizeInput
 
     inp = NormalizeInput(store, "neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35",
                          store.raw_manifest("neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35"),
@@ -62,7 +62,7 @@ def test_neoagent_document_example_outside_the_local_day_is_not_kept(store: Data
     rel = store.write_shared("neoagent", "s", "range.json", data)
     with store.raw_fetch("neoagent", "2023-11-22", "s", {}) as fetch:
         fetch.reference(rel)
-    from chat_assets.vendor_assets import NormalizeInput
+    from chat_assets.normalized_asset import NormalizeInput
 
     inp = NormalizeInput(store, "neoagent", "2023-11-22", "s", store.raw_manifest("neoagent", "2023-11-22", "s"),
                          "America/Bogota")

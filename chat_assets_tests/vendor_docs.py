@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from chat_assets.normalized_asset import NormalizeInput
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import NormalizeInput
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -9,6 +9,7 @@ read as one by DuckDB, Polars or pyarrow. The computation knows nothing about ve
 vendor's name only says which file to read and write.
 """
 
+
 import time
 from typing import Any
 
@@ -24,9 +25,11 @@ from chat_assets.analytics.tables import (
     engagement_tables,
     sentiment_table,
 )
+from chat_assets.asset_metadata import column_schema
 from chat_assets.cadence import FOLLOW_INPUTS
+from chat_assets.checks import check_result
+from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import StoreResource, check_result, column_schema
 
 LOOKBACK_DAYS = 30
 #: Tag on every derived asset: `--select 'tag:chat_assets/layer=derived'` picks them across vendors.
@@ -67,7 +70,7 @@ def _mean(values: pa.Array) -> float | None:
     return None if value is None else float(value)
 
 
-def build_derived_assets(vendor: str) -> list[dg.AssetsDefinition]:
+def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
     """`<vendor>/conversations`, `<vendor>/engagement_daily` + `<vendor>/agent_daily`, `<vendor>/sentiment_daily`."""
     messages_key = dg.AssetKey([vendor, "messages"])
     conversations_key = dg.AssetKey([vendor, "conversations"])
@@ -76,7 +79,7 @@ def build_derived_assets(vendor: str) -> list[dg.AssetsDefinition]:
         key=conversations_key,
         deps=[messages_key],
         group_name=vendor,
-        partitions_def=partitions.daily,
+        partitions_def=partitions.daily(tz),
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
         tags=_tags("conversations"),
@@ -141,7 +144,7 @@ def build_derived_assets(vendor: str) -> list[dg.AssetsDefinition]:
                          description=f"{vendor} per agent and day: conversations, median first response, mean "
                                      "customer sentiment."),
         ],
-        partitions_def=partitions.daily,
+        partitions_def=partitions.daily(tz),
         backfill_policy=dg.BackfillPolicy.single_run(),
         # Subsettable: a backfill or automation may target one of the two tables (and Dagster's backfill
         # refuses a non-subsettable multi-asset whose keys' targeted partitions differ).
@@ -169,7 +172,7 @@ def build_derived_assets(vendor: str) -> list[dg.AssetsDefinition]:
         key=[vendor, "sentiment_daily"],
         deps=[conversations_key, messages_key],
         group_name=vendor,
-        partitions_def=partitions.daily,
+        partitions_def=partitions.daily(tz),
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
         tags=_tags("sentiment_daily"),

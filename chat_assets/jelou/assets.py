@@ -1,33 +1,31 @@
 """Jelou assets: `jelou/raw` (every history page of a bot's day) and its canonical messages."""
 
+
 import functools
 
 import dagster as dg
 
-from chat_assets import partitions
 from chat_assets.jelou.client import VENDOR
 from chat_assets.jelou.normalize import normalize_one
-from chat_assets.vendor_assets import normalized_assets, raw_asset
-
-jelou_raw = raw_asset(
-    vendor=VENDOR,
-    kinds={"api", "json"},
-    make_client=lambda resource, store: resource.client(),
-    description=(
-        "Jelou message history of every configured bot for the local day (ISO 8601 bounds with offset), 50 per "
-        "page until totalPages, one JSON per page under raw/jelou/<day>/<bot>/."
-    ),
-)
+from chat_assets.normalized_asset import normalized_assets
+from chat_assets.raw_asset import raw_asset
 
 
-def build_normalized(silence_minutes: int = 30) -> dg.AssetsDefinition:
-    return normalized_assets(
+def build_assets(partitions_def: dg.PartitionsDefinition, silence_minutes: int = 30) -> list[dg.AssetsDefinition]:
+    raw = raw_asset(
+        vendor=VENDOR,
+        partitions_def=partitions_def,
+        kinds={"api", "json"},
+        description=(
+            "Jelou message history of every configured bot for the local day (ISO 8601 bounds with offset), 50 "
+            "per page until totalPages, one JSON per page under raw/jelou/<day>/<bot>/."
+        ),
+    )
+    normalized = normalized_assets(
         vendor=VENDOR,
         tables=("messages",),
-        partitions_def=partitions.daily,
+        partitions_def=partitions_def,
         normalize_one=functools.partial(normalize_one, silence_minutes=silence_minutes),
         description=f"Jelou history, normalized; conversations end after {silence_minutes} minutes of silence.",
     )
-
-
-ASSETS = [jelou_raw]
+    return [raw, normalized]

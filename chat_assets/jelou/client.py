@@ -10,13 +10,13 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import dagster as dg
 import httpx
 
 from chat_assets.errors import AccountNotFoundError, AuthError, PayloadError, RequestRejectedError
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.partitions import day_bounds
 from chat_assets.storage import RawFetch
+from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_list
 
 VENDOR = "jelou"
 PAGE_SIZE = 50
@@ -25,27 +25,26 @@ PAGE_SIZE = 50
 PAGINATION_ATTEMPTS = 3
 
 
-class JelouResource(dg.ConfigurableResource):
+class JelouResource(VendorResource):
     """Jelou credentials (JELOU_*); the password is only ever read through EnvVar."""
 
     base_url: str
     username: str
     password: str
     bot_ids: str
-    timezone: str
     concurrency: int = 4
     #: Minutes of silence that end a conversation (Jelou has no conversation id).
     silence_minutes: int = 30
 
     def accounts(self) -> list[str]:
-        return [b.strip() for b in self.bot_ids.split(",") if b.strip()]
+        return split_list(self.bot_ids)
 
     def client(self, transport: httpx.BaseTransport | None = None) -> JelouClient:
-        return JelouClient(self.base_url, self.username, self.password, self.timezone, concurrency=self.concurrency,
+        return JelouClient(self.base_url, self.username, self.password, self.store.timezone, concurrency=self.concurrency,
                            transport=transport)
 
 
-class JelouClient:
+class JelouClient(HttpVendorClient):
     def __init__(
         self,
         base_url: str,
@@ -63,9 +62,6 @@ class JelouClient:
         policy = policy or HttpPolicy(max_concurrency=self.concurrency)
         self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, auth=(username, password),
                                transport=transport)
-
-    def close(self) -> None:
-        self.http.close()
 
     def bounds(self, day: str) -> tuple[str, str]:
         start, end = day_bounds(day, self.timezone)

@@ -1,18 +1,21 @@
-"""How Jelou plugs into the code location: its variables, resource and assets."""
+"""Jelou as a code location: its variables, its resource, its Definitions."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
-from chat_assets.config import ConfigError, VendorEnv, core_settings
-from chat_assets.jelou.assets import ASSETS as RAW_ASSETS
-from chat_assets.jelou.assets import build_normalized
-from chat_assets.jelou.cadence import JOBS, SCHEDULES, SENSORS
-from chat_assets.jelou.client import JelouResource
+import dagster as dg
+
+from chat_assets import partitions
+from chat_assets.config import ConfigError, VendorEnv
+from chat_assets.jelou import cadence
+from chat_assets.jelou.assets import build_assets
+from chat_assets.jelou.client import VENDOR, JelouResource
+from chat_assets.settings import StoreResource
+from chat_assets.vendor import Vendor, vendor_definitions
 
 ENV = VendorEnv(
-    vendor="jelou",
+    vendor=VENDOR,
     required=("JELOU_USERNAME", "JELOU_PASSWORD", "JELOU_BOT_IDS"),
     secrets=("JELOU_PASSWORD",),
     lists=("JELOU_BOT_IDS",),
@@ -28,17 +31,21 @@ def silence_minutes(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def resource(environ: Mapping[str, str]) -> JelouResource:
+def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions:
     values = ENV.read(environ)
-    return JelouResource(
+    silence = silence_minutes(environ)
+    resource = JelouResource(
+        store=settings,
         base_url=values["JELOU_BASE_URL"],
         username=ENV.env_var("JELOU_USERNAME"),
         password=ENV.env_var("JELOU_PASSWORD"),
         bot_ids=values["JELOU_BOT_IDS"],
-        timezone=core_settings(environ).timezone,
-        silence_minutes=silence_minutes(environ),
+        silence_minutes=silence,
+    )
+    return vendor_definitions(
+        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone), silence),
+        schedules=cadence.schedules(settings.timezone),
     )
 
 
-ASSETS = [*RAW_ASSETS, build_normalized(silence_minutes(os.environ))]
-__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]
+JELOU = Vendor(name=VENDOR, env=ENV, build=build)

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat_assets import canonical
-from chat_assets.vendor_assets import NormalizeInput
+from chat_assets.normalized_asset import NormalizeInput
 
 VENDOR = "jelou"
 PARTY = pa.struct([("id", pa.string()), ("name", pa.string()), ("names", pa.string()), ("type", pa.string())])

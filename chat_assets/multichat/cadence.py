@@ -5,13 +5,16 @@ makes the later ones skip. A report that is not ready yet fails that run plainly
 yet") and the next tick tries again.
 """
 
-from chat_assets.cadence import vendor_job, yesterday_schedule
 
-JOB = vendor_job("multichat")
-SCHEDULE = yesterday_schedule(
-    "multichat", JOB, "0 6-12/2 * * *",
-    "Yesterday's Multichat reports, from 06:00 local time; later ticks retry until it is in the warehouse.",
-)
-JOBS = [JOB]
-SCHEDULES = [SCHEDULE]
-SENSORS: list = []
+import dagster as dg
+
+from chat_assets.cadence import yesterday_schedule
+
+
+def schedules(tz: str) -> list[dg.ScheduleDefinition]:
+    return [
+        yesterday_schedule(
+            "multichat", "0 6-12/2 * * *", tz,
+            "Yesterday's Multichat reports, from 06:00 local time; later ticks retry until it is in the warehouse.",
+        )
+    ]

@@ -14,7 +14,6 @@ import zipfile
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import dagster as dg
 import httpx
 
 from chat_assets.errors import (
@@ -29,6 +28,7 @@ from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.limits import MIB, Limits, limits
 from chat_assets.multichat.csvfile import CsvError, decode
 from chat_assets.storage import RawFetch
+from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_list
 
 VENDOR = "multichat"
 REPORTS = ("conversaciones", "captura_datos")
@@ -36,25 +36,24 @@ FIRST_DAY = date(2025, 1, 1)
 _LINK_PREFIX = re.compile(r"^[A-Za-z0-9]{6,}_(?=(conversaciones|captura_datos)-)")
 
 
-class MultichatResource(dg.ConfigurableResource):
+class MultichatResource(VendorResource):
     """Contacto Multichat credentials (MULTICHAT_*); the token is only ever read through EnvVar."""
 
     base_url: str
     login: str
     token: str
     numbers: str
-    timezone: str = "America/Bogota"
     #: MULTICHAT_COLUMNS: roles of CSV columns that inference cannot settle, e.g. `sender=tipo`.
     columns: str = ""
 
     def accounts(self) -> list[str]:
-        return [n.strip() for n in self.numbers.split(",") if n.strip()]
+        return split_list(self.numbers)
 
     def client(self, transport: httpx.BaseTransport | None = None) -> MultichatClient:
-        return MultichatClient(self.base_url, self.login, self.token, self.timezone, transport=transport)
+        return MultichatClient(self.base_url, self.login, self.token, self.store.timezone, transport=transport)
 
 
-class MultichatClient:
+class MultichatClient(HttpVendorClient):
     def __init__(
         self,
         base_url: str,
@@ -68,9 +67,6 @@ class MultichatClient:
         self.base_url, self.login, self.token, self.timezone = base_url, login, token, timezone
         self.redact = Redactor([token])
         self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, transport=transport)
-
-    def close(self) -> None:
-        self.http.close()
 
     def params(self, kind: str, number: str, day: str) -> dict[str, str]:
         return {"login": self.login, "token": self.token, "tipo_reporte": kind, "numero_oficial": number,

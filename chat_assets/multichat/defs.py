@@ -1,17 +1,22 @@
-"""How Contacto Multichat plugs into the code location: its variables, resource and assets."""
+"""Contacto Multichat as a code location: its variables, its resource, its Definitions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chat_assets.config import VendorEnv, core_settings
-from chat_assets.multichat.assets import ASSETS
-from chat_assets.multichat.cadence import JOBS, SCHEDULES, SENSORS
-from chat_assets.multichat.client import MultichatResource
+import dagster as dg
+
+from chat_assets import partitions
+from chat_assets.config import VendorEnv
+from chat_assets.multichat import cadence
+from chat_assets.multichat.assets import build_assets
+from chat_assets.multichat.client import VENDOR, MultichatResource
 from chat_assets.multichat.columns import parse_override
+from chat_assets.settings import StoreResource
+from chat_assets.vendor import Vendor, vendor_definitions
 
 ENV = VendorEnv(
-    vendor="multichat",
+    vendor=VENDOR,
     required=("MULTICHAT_LOGIN", "MULTICHAT_TOKEN", "MULTICHAT_NUMBERS"),
     secrets=("MULTICHAT_TOKEN",),
     lists=("MULTICHAT_NUMBERS",),
@@ -20,23 +25,23 @@ ENV = VendorEnv(
 )
 
 
-def resource(environ: Mapping[str, str]) -> MultichatResource:
+def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions:
     values = ENV.read(environ)
-    return MultichatResource(
+    # MULTICHAT_COLUMNS is validated now, so a typo fails when the code location loads, not at 6 a.m.
+    columns = (environ.get("MULTICHAT_COLUMNS") or "").strip()
+    parse_override(columns)
+    resource = MultichatResource(
+        store=settings,
         base_url=values["MULTICHAT_BASE_URL"],
         login=ENV.env_var("MULTICHAT_LOGIN"),
         token=ENV.env_var("MULTICHAT_TOKEN"),
         numbers=values["MULTICHAT_NUMBERS"],
-        timezone=core_settings(environ).timezone,
-        columns=_columns(environ),
+        columns=columns,
+    )
+    return vendor_definitions(
+        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)),
+        schedules=cadence.schedules(settings.timezone),
     )
 
 
-def _columns(environ: Mapping[str, str]) -> str:
-    """MULTICHAT_COLUMNS, validated now so a typo fails when the code location loads, not at 6 a.m."""
-    value = (environ.get("MULTICHAT_COLUMNS") or "").strip()
-    parse_override(value)
-    return value
-
-
-__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]
+MULTICHAT = Vendor(name=VENDOR, env=ENV, build=build)

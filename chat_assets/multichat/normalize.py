@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from chat_assets import canonical, datetimes, schemas
 from chat_assets.multichat import columns as roles
 from chat_assets.multichat.csvfile import CsvError, read_csv
-from chat_assets.vendor_assets import NormalizeInput
+from chat_assets.normalized_asset import NormalizeInput
 
 VENDOR = "multichat"
 _BOT_FILE = re.compile(r"-(bot[^.\s/-]*)\.csv", re.IGNORECASE)

@@ -10,11 +10,11 @@ per key, counted in a state file every run and process shares (`SharedWindowLimi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import dagster as dg
 import httpx
 
 from chat_assets.errors import (
@@ -28,26 +28,26 @@ from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.partitions import day_bounds, local_day
 from chat_assets.ratelimit import SharedWindowLimiter, key_file, state_dir
 from chat_assets.storage import DataStore, RawFetch
+from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_list
 
 VENDOR = "neoagent"
 PATH = "/chat/Chatbot/ChatContentHistory"
 
 
-class NeoagentResource(dg.ConfigurableResource):
+class NeoagentResource(VendorResource):
     """Neoagent credentials (NEOAGENT_*); the key is only ever read through EnvVar."""
 
     base_url: str
     api_key: str
     serial_numbers: str
-    timezone: str
-    data_dir: str = "./data"
     max_per_minute: int = 10
 
     def accounts(self) -> list[str]:
-        return [s.strip() for s in self.serial_numbers.split(",") if s.strip()]
+        return split_list(self.serial_numbers)
 
-    def client(self, store: DataStore, transport: httpx.BaseTransport | None = None) -> NeoagentClient:
-        return NeoagentClient(self.base_url, self.api_key, self.timezone, store=store, state=state_dir(self.data_dir),
+    def client(self, transport: httpx.BaseTransport | None = None) -> NeoagentClient:
+        return NeoagentClient(self.base_url, self.api_key, self.store.timezone, store=self.store.store(),
+                              state=state_dir(self.store.data_dir),
                               max_per_minute=self.max_per_minute, transport=transport)
 
 
@@ -82,7 +82,7 @@ def sessions_by_day(sessions: list, tz: str) -> dict[str, int]:
     return counts
 
 
-class NeoagentClient:
+class NeoagentClient(HttpVendorClient):
     def __init__(
         self,
         base_url: str,
@@ -106,15 +106,12 @@ class NeoagentClient:
         self.ranges: dict[str, list[RangeAnswer]] = {}
         self.span: tuple[str, str] | None = None
 
-    def close(self) -> None:
-        self.http.close()
-
     def describe(self, day: str, serial: str) -> dict[str, object]:
         first, last = utc_dates(day, self.timezone)
         return self.http.describe("POST", self.url, body={"SerialNumber": serial, "StartTime": first.isoformat(),
                                                          "EndTime": last.isoformat()})
 
-    def plan(self, days: list[str]) -> None:
+    def prepare(self, days: Sequence[str]) -> None:
         """The local days this run must fetch; one range covering them is asked for per serial."""
         self.span = (min(days), max(days)) if days else None
 
@@ -166,7 +163,7 @@ class NeoagentClient:
 
     def fetch_day(self, fetch: RawFetch, day: str, serial: str) -> None:
         if self.span is None or not self.span[0] <= day <= self.span[1]:
-            self.plan([day])
+            self.prepare([day])
             self.ranges.pop(serial, None)
         if serial not in self.ranges:
             self._fetch_span(serial)

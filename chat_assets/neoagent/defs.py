@@ -1,16 +1,21 @@
-"""How Neoagent plugs into the code location: its variables, resource and assets."""
+"""Neoagent as a code location: its variables, its resource, its Definitions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chat_assets.config import VendorEnv, core_settings
-from chat_assets.neoagent.assets import ASSETS
-from chat_assets.neoagent.cadence import JOBS, SCHEDULES, SENSORS
-from chat_assets.neoagent.client import NeoagentResource
+import dagster as dg
+
+from chat_assets import partitions
+from chat_assets.config import VendorEnv
+from chat_assets.neoagent import cadence
+from chat_assets.neoagent.assets import build_assets
+from chat_assets.neoagent.client import VENDOR, NeoagentResource
+from chat_assets.settings import StoreResource
+from chat_assets.vendor import Vendor, vendor_definitions
 
 ENV = VendorEnv(
-    vendor="neoagent",
+    vendor=VENDOR,
     required=("NEOAGENT_API_KEY", "NEOAGENT_SERIAL_NUMBERS"),
     secrets=("NEOAGENT_API_KEY",),
     lists=("NEOAGENT_SERIAL_NUMBERS",),
@@ -19,16 +24,18 @@ ENV = VendorEnv(
 )
 
 
-def resource(environ: Mapping[str, str]) -> NeoagentResource:
+def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions:
     values = ENV.read(environ)
-    core = core_settings(environ)
-    return NeoagentResource(
+    resource = NeoagentResource(
+        store=settings,
         base_url=values["NEOAGENT_BASE_URL"],
         api_key=ENV.env_var("NEOAGENT_API_KEY"),
         serial_numbers=values["NEOAGENT_SERIAL_NUMBERS"],
-        timezone=core.timezone,
-        data_dir=core.data_dir,
+    )
+    return vendor_definitions(
+        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)),
+        schedules=cadence.schedules(settings.timezone),
     )
 
 
-__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]
+NEOAGENT = Vendor(name=VENDOR, env=ENV, build=build)

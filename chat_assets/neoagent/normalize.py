@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat_assets import canonical
+from chat_assets.normalized_asset import NormalizeInput
 from chat_assets.partitions import day_bounds
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import NormalizeInput
 
 VENDOR = "neoagent"
 MESSAGE = pa.struct([("Type", pa.string()), ("Content", pa.string())])

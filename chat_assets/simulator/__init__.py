@@ -8,13 +8,14 @@ or from a shell: `python -m chat_assets.simulator --port 0`.
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import urllib.request
 from typing import Any
 
-from chat_assets import vendors
 from chat_assets.simulator.server import SimulatorConfig, SimulatorServer
+from chat_assets.vendors import VENDORS
 
 __all__ = ["Simulator", "SimulatorConfig"]
 
@@ -24,8 +25,9 @@ class Simulator:
         self.config = config or SimulatorConfig()
         apis: list[Any] = []
         self.server = SimulatorServer((host, port), self.config, apis)
-        for vendor in vendors.VENDORS:
-            apis.append(vendors.module(vendor, "simulator").FAKE_API(self.config, self.server.counters))
+        for vendor in VENDORS:  # each vendor folder's simulator.py renders its API documents
+            fake_api = importlib.import_module(f"chat_assets.{vendor.name}.simulator").FAKE_API
+            apis.append(fake_api(self.config, self.server.counters))
         self.server.apis = sorted(apis, key=lambda api: len(api.prefix), reverse=True)
         self.thread: threading.Thread | None = None
 

@@ -8,6 +8,7 @@ A session the vendor does not know (404) is reported by id in the day's manifest
 (`missing`) and does not block the day; a later run asks for it again.
 """
 
+
 import json
 import time
 from collections import defaultdict
@@ -17,111 +18,112 @@ import dagster as dg
 from chat_assets import partitions
 from chat_assets.cadence import RAW_RETRY_POLICY
 from chat_assets.errors import NotReadyError, UnexpectedError, VendorError
-from chat_assets.vendor_assets import RawFetchConfig, StoreResource, combined_failure, normalized_assets
+from chat_assets.normalized_asset import normalized_assets
+from chat_assets.raw_asset import RawFetchConfig, combined_failure
+from chat_assets.settings import StoreResource
 from chat_assets.wannabot.client import VENDOR, WannabotResource
 from chat_assets.wannabot.normalize import normalize_one
 from chat_assets.wannabot.registry import INBOX, read_registry
 
 
-@dg.asset(
-    key=[VENDOR, "raw"],
-    group_name=VENDOR,
-    partitions_def=partitions.daily,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=RAW_RETRY_POLICY,
-    kinds={"api", "json"},
-    description=(
-        f"Wannabot history of every session registered in {INBOX}/*.csv for the local day, one JSON per session "
-        "under raw/wannabot/<day>/<bot>/ (the bot comes from the answer's bot.id)."
-    ),
-)
-def wannabot_raw(
-    context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, wannabot: WannabotResource
-) -> dg.MaterializeResult:
-    client = wannabot.client()
-    data = store.store(redact=client.redact)
-    registry = read_registry(data, store.timezone)
-    for problem in registry.rejected:
-        context.log.warning(f"wannabot registry: {problem}")
-    errors: list[VendorError] = []
-    total_fetched = 0
-    try:
-        for day in context.partition_keys:
-            started = time.monotonic()
-            if not partitions.is_closed(day, store.timezone):
-                # Sessions of a running day still grow: they are fetched once the day is over.
-                errors.append(NotReadyError(VENDOR, None, day, f"the day is not over yet in {store.timezone}",
-                                            action="Nothing to fix: the registry sensor fetches it after midnight."))
-                continue
-            try:
-                sessions = registry.for_day(day)
-                stored: set[str] = set()
-                for bot in data.raw_accounts(VENDOR, day):
-                    manifest = data.raw_manifest(VENDOR, day, bot) or {}
-                    stored.update(f.get("session_id") for f in manifest.get("files", []) if f.get("session_id"))
-                todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
-                results = client.fetch(todo)
-                by_bot = defaultdict(list)
-                missing = []
-                for result in results:
-                    if result.error is None:
-                        by_bot[result.bot].append(result)
-                        continue
-                    kept = data.keep_failed(VENDOR, day, "unresolved", f"{result.session.session_id}.json", result.body,
-                                          redact=client.redact)
-                    result.error.redacted(client.redact).with_raw_path(kept)
-                    if result.missing:
-                        missing.append({"session_id": result.session.session_id, "registry": result.session.source,
-                                        "line": result.session.line, "kept_at": kept})
-                        context.log.warning(str(result.error))
-                        continue
-                    errors.append(result.error)
-                    context.log.error(str(result.error))
-                for bot, bot_results in sorted(by_bot.items()):
-                    request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
-                    with data.raw_fetch(VENDOR, day, bot, request, redact=client.redact, keep_existing=True) as fetch:
-                        fetch.note(day_closed=True)
-                        for r in bot_results:
-                            fetch.add(f"{r.session.session_id}.json", r.body, status=r.status, records=r.body.count(b'"is_bot"'),
-                                      session_id=r.session.session_id, created_at=r.session.created_at.isoformat(),
-                                      registry=r.session.source)
-                total_fetched += len(results)
-                summary = {"day": day, "registered": len(sessions), "already_stored": len(sessions) - len(todo),
-                           "fetched": len(results),
-                           "failed": [r.session.session_id for r in results if r.error and not r.missing],
-                           "missing": missing,
-                           "rejected_registry_lines": registry.rejected}
-                # A day-level summary: also what tells an empty day (no sessions) from a day never fetched.
-                data.write_bytes(f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode())
-                context.add_asset_metadata(
-                    {"sessions_registered": len(sessions), "sessions_fetched": len(results),
-                     "sessions_failed": len(summary["failed"]), "sessions_missing": len(missing),
-                     "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
-                     "bots": ", ".join(sorted(by_bot)) or "none",
-                     "elapsed_s": round(time.monotonic() - started, 3)},
-                    partition_key=day,
-                )
-            except VendorError as error:
-                errors.append(error)
-                context.log.error(str(error))
-            except Exception as exc:  # the one boundary: a named failure, not a traceback retried blindly
-                error = UnexpectedError(VENDOR, None, day, client.redact(f"{type(exc).__name__}: {exc}"))
-                errors.append(error)
-                context.log.error(str(error))
-    finally:
-        client.close()
-    if errors:
-        raise combined_failure(VENDOR, errors, total_fetched)
-    return dg.MaterializeResult(metadata={"days": len(context.partition_keys), "sessions_fetched": total_fetched,
-                                          "http": dg.MetadataValue.json(client.http.stats.as_metadata())})
+def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key=[VENDOR, "raw"],
+        group_name=VENDOR,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=RAW_RETRY_POLICY,
+        kinds={"api", "json"},
+        description=(
+            f"Wannabot history of every session registered in {INBOX}/*.csv for the local day, one JSON per session "
+            "under raw/wannabot/<day>/<bot>/ (the bot comes from the answer's bot.id)."
+        ),
+    )
+    def wannabot_raw(
+        context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, wannabot: WannabotResource
+    ) -> dg.MaterializeResult:
+        client = wannabot.client()
+        data = store.store(redact=client.redact)
+        registry = read_registry(data, store.timezone)
+        for problem in registry.rejected:
+            context.log.warning(f"wannabot registry: {problem}")
+        errors: list[VendorError] = []
+        total_fetched = 0
+        try:
+            for day in context.partition_keys:
+                started = time.monotonic()
+                if not partitions.is_closed(day, store.timezone):
+                    # Sessions of a running day still grow: they are fetched once the day is over.
+                    errors.append(NotReadyError(VENDOR, None, day, f"the day is not over yet in {store.timezone}",
+                                                action="Nothing to fix: the registry sensor fetches it after midnight."))
+                    continue
+                try:
+                    sessions = registry.for_day(day)
+                    stored: set[str] = set()
+                    for bot in data.raw_accounts(VENDOR, day):
+                        manifest = data.raw_manifest(VENDOR, day, bot) or {}
+                        stored.update(f.get("session_id") for f in manifest.get("files", []) if f.get("session_id"))
+                    todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
+                    results = client.fetch(todo)
+                    by_bot = defaultdict(list)
+                    missing = []
+                    for result in results:
+                        if result.error is None:
+                            by_bot[result.bot].append(result)
+                            continue
+                        kept = data.keep_failed(VENDOR, day, "unresolved", f"{result.session.session_id}.json", result.body,
+                                              redact=client.redact)
+                        result.error.redacted(client.redact).with_raw_path(kept)
+                        if result.missing:
+                            missing.append({"session_id": result.session.session_id, "registry": result.session.source,
+                                            "line": result.session.line, "kept_at": kept})
+                            context.log.warning(str(result.error))
+                            continue
+                        errors.append(result.error)
+                        context.log.error(str(result.error))
+                    for bot, bot_results in sorted(by_bot.items()):
+                        request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
+                        with data.raw_fetch(VENDOR, day, bot, request, redact=client.redact, keep_existing=True) as fetch:
+                            fetch.note(day_closed=True)
+                            for r in bot_results:
+                                fetch.add(f"{r.session.session_id}.json", r.body, status=r.status, records=r.body.count(b'"is_bot"'),
+                                          session_id=r.session.session_id, created_at=r.session.created_at.isoformat(),
+                                          registry=r.session.source)
+                    total_fetched += len(results)
+                    summary = {"day": day, "registered": len(sessions), "already_stored": len(sessions) - len(todo),
+                               "fetched": len(results),
+                               "failed": [r.session.session_id for r in results if r.error and not r.missing],
+                               "missing": missing,
+                               "rejected_registry_lines": registry.rejected}
+                    # A day-level summary: also what tells an empty day (no sessions) from a day never fetched.
+                    data.write_bytes(f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode())
+                    context.add_asset_metadata(
+                        {"sessions_registered": len(sessions), "sessions_fetched": len(results),
+                         "sessions_failed": len(summary["failed"]), "sessions_missing": len(missing),
+                         "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
+                         "bots": ", ".join(sorted(by_bot)) or "none",
+                         "elapsed_s": round(time.monotonic() - started, 3)},
+                        partition_key=day,
+                    )
+                except VendorError as error:
+                    errors.append(error)
+                    context.log.error(str(error))
+                except Exception as exc:  # the one boundary: a named failure, not a traceback retried blindly
+                    error = UnexpectedError(VENDOR, None, day, client.redact(f"{type(exc).__name__}: {exc}"))
+                    errors.append(error)
+                    context.log.error(str(error))
+        finally:
+            client.close()
+        if errors:
+            raise combined_failure(VENDOR, errors, total_fetched)
+        return dg.MaterializeResult(metadata={"days": len(context.partition_keys), "sessions_fetched": total_fetched,
+                                              "http": dg.MetadataValue.json(client.stats())})
 
-
-wannabot_normalized = normalized_assets(
-    vendor=VENDOR,
-    tables=("messages",),
-    partitions_def=partitions.daily,
-    normalize_one=normalize_one,
-    description="Wannabot session histories, normalized.",
-)
-
-ASSETS = [wannabot_raw, wannabot_normalized]
+    wannabot_normalized = normalized_assets(
+        vendor=VENDOR,
+        tables=("messages",),
+        partitions_def=partitions_def,
+        normalize_one=normalize_one,
+        description="Wannabot session histories, normalized.",
+    )
+    return [wannabot_raw, wannabot_normalized]

@@ -6,7 +6,9 @@ and requests one run per day once that day is over; days still running wait in t
 A run key is the day plus a hash of that day's session ids, so the daemon runs a day again only
 when its sessions changed, and the raw asset fetches only the sessions it has not stored yet:
 each session is fetched once. The cursor lives in the Dagster instance and survives restarts.
+The sensor receives the `store` resource (the data dir and the zone), like the assets do.
 """
+
 
 import hashlib
 import json
@@ -14,34 +16,28 @@ import json
 import dagster as dg
 
 from chat_assets import partitions
-from chat_assets.cadence import vendor_job
-from chat_assets.config import core_settings
-from chat_assets.storage import DataStore
+from chat_assets.cadence import job_name
+from chat_assets.settings import StoreResource
+from chat_assets.wannabot.client import VENDOR
 from chat_assets.wannabot.registry import INBOX, read_registry
 
-JOB = vendor_job("wannabot")
 
-
-@dg.sensor(name="wannabot_registry", job=JOB, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Fetches the sessions of new or changed registry files into their days, once each day is over.")
-def wannabot_registry(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    core = core_settings()
-    store = DataStore(core.data_dir)
+def registry_sensor(context: dg.SensorEvaluationContext, settings: StoreResource) -> dg.SensorResult | dg.SkipReason:
+    store = settings.store()
     state = json.loads(context.cursor) if context.cursor else {}
     known: dict[str, str] = state.get("files", {})
     pending: set[str] = set(state.get("pending", []))  # days touched by a change, waiting for their run
     digests = {rel: hashlib.sha256(store.read_bytes(rel)).hexdigest()
                for rel in store.list_files(INBOX) if rel.lower().endswith(".csv")}
     changed = {rel for rel, digest in digests.items() if known.get(rel) != digest}
-    registry = read_registry(store, core.timezone) if changed or pending else None
+    registry = read_registry(store, settings.timezone) if changed or pending else None
     if registry is not None:
         for problem in registry.rejected:
             context.log.warning(f"wannabot registry: {problem}")
         pending |= {s.day for s in registry.sessions if s.source in changed}
     requests = []
     for day in sorted(pending):
-        if not partitions.is_closed(day, core.timezone):
+        if not partitions.is_closed(day, settings.timezone):
             continue
         assert registry is not None
         sessions = sorted(s.session_id for s in registry.for_day(day))
@@ -49,7 +45,7 @@ def wannabot_registry(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
         # Same sessions, same key: the daemon skips a day whose registry entries did not change.
         requests.append(dg.RunRequest(run_key=f"{day}:{key}", partition_key=day,
                                       tags={"chat_assets/cadence": "registry"}))
-    still_open = sorted(day for day in pending if not partitions.is_closed(day, core.timezone))
+    still_open = sorted(day for day in pending if not partitions.is_closed(day, settings.timezone))
     cursor = json.dumps({"files": digests, "pending": still_open}, sort_keys=True)
     if not requests:
         context.update_cursor(cursor)
@@ -58,6 +54,13 @@ def wannabot_registry(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-JOBS = [JOB]
-SCHEDULES: list = []
-SENSORS = [wannabot_registry]
+
+def sensors() -> list[dg.SensorDefinition]:
+    @dg.sensor(name="wannabot_registry", job_name=job_name(VENDOR), minimum_interval_seconds=60,
+               default_status=dg.DefaultSensorStatus.STOPPED,
+               description="Fetches the sessions of new or changed registry files into their days, once each day "
+                           "is over.")
+    def wannabot_registry(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult | dg.SkipReason:
+        return registry_sensor(context, store)
+
+    return [wannabot_registry]

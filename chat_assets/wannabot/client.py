@@ -6,23 +6,26 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import dagster as dg
 import httpx
 
 from chat_assets.errors import AuthError, PayloadError, VendorError
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
+from chat_assets.vendor_client import HttpVendorClient, VendorResource
 from chat_assets.wannabot.registry import Session
 
 VENDOR = "wannabot"
 PATH = "/v1/conversation/history"
 
 
-class WannabotResource(dg.ConfigurableResource):
-    """Wannabot API key (WANNABOT_API_KEY, read only through EnvVar) and fetch concurrency."""
+class WannabotResource(VendorResource):
+    """Wannabot API key (WANNABOT_API_KEY, read only through EnvVar) and fetch concurrency.
+
+    Its accounts (bots) are not configured but discovered from each session's answer, and its
+    client fetches sessions, not account-days: the raw asset is its own (see assets.py).
+    """
 
     base_url: str
     api_key: str
-    timezone: str
     concurrency: int = 4
 
     def client(self, transport: httpx.BaseTransport | None = None) -> WannabotClient:
@@ -40,7 +43,7 @@ class SessionResult:
     missing: bool = False
 
 
-class WannabotClient:
+class WannabotClient(HttpVendorClient):
     def __init__(
         self,
         base_url: str,
@@ -55,9 +58,6 @@ class WannabotClient:
         self.http = VendorHttp(VENDOR, base_url, policy=policy or HttpPolicy(max_concurrency=self.concurrency),
                                redactor=self.redact, headers={"Authorization": f"bearer {api_key}"}, transport=transport)
         self.url = self.http.url(PATH)
-
-    def close(self) -> None:
-        self.http.close()
 
     def describe(self, session_id: str) -> dict[str, object]:
         return self.http.describe("POST", self.url, body={"session_id": session_id})

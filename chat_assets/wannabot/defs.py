@@ -1,29 +1,35 @@
-"""How Wannabot plugs into the code location: its variables, resource and assets."""
+"""Wannabot as a code location: its variables, its resource, its Definitions (a sensor, no schedule)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chat_assets.config import VendorEnv, core_settings
-from chat_assets.wannabot.assets import ASSETS
-from chat_assets.wannabot.cadence import JOBS, SCHEDULES, SENSORS
-from chat_assets.wannabot.client import WannabotResource
+import dagster as dg
+
+from chat_assets import partitions
+from chat_assets.config import VendorEnv
+from chat_assets.settings import StoreResource
+from chat_assets.vendor import Vendor, vendor_definitions
+from chat_assets.wannabot import cadence
+from chat_assets.wannabot.assets import build_assets
+from chat_assets.wannabot.client import VENDOR, WannabotResource
 
 ENV = VendorEnv(
-    vendor="wannabot",
+    vendor=VENDOR,
     required=("WANNABOT_API_KEY",),
     secrets=("WANNABOT_API_KEY",),
     urls={"WANNABOT_BASE_URL": "https://api.wannabot.io"},
 )
 
 
-def resource(environ: Mapping[str, str]) -> WannabotResource:
+def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions:
     values = ENV.read(environ)
-    return WannabotResource(
-        base_url=values["WANNABOT_BASE_URL"],
-        api_key=ENV.env_var("WANNABOT_API_KEY"),
-        timezone=core_settings(environ).timezone,
+    resource = WannabotResource(
+        store=settings, base_url=values["WANNABOT_BASE_URL"], api_key=ENV.env_var("WANNABOT_API_KEY")
+    )
+    return vendor_definitions(
+        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)), sensors=cadence.sensors()
     )
 
 
-__all__ = ["ASSETS", "ENV", "JOBS", "SCHEDULES", "SENSORS", "resource"]
+WANNABOT = Vendor(name=VENDOR, env=ENV, build=build)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat_assets import canonical
-from chat_assets.vendor_assets import NormalizeInput
+from chat_assets.normalized_asset import NormalizeInput
 
 VENDOR = "wannabot"
 BUTTON = pa.struct([("title", pa.string())])

@@ -7,33 +7,35 @@ not declared as a partition dependency: Dagster would then treat every raw day a
 next day's messages and extend each backfill by a day that has no raw data yet.
 """
 
-from chat_assets import partitions
-from chat_assets.vendor_assets import normalized_assets, raw_asset
+
+import dagster as dg
+
+from chat_assets.normalized_asset import normalized_assets
+from chat_assets.raw_asset import raw_asset
 from chat_assets.wolkvox.client import VENDOR
 from chat_assets.wolkvox.normalize import normalize_one
 
 POOL = "wolkvox"
 
-wolkvox_raw = raw_asset(
-    vendor=VENDOR,
-    kinds={"api", "json"},
-    pool=POOL,
-    intraday=True,
-    make_client=lambda resource, store: resource.client(),
-    description=(
-        "Wolkvox `chat_2` conversations for the configured server, fetched as local-time windows (split when "
-        "an answer nears 60,000 records), one JSON per window under raw/wolkvox/<day>/<server>/. Today's "
-        "partition is refreshed through the day; it is fetched again once the day is over."
-    ),
-)
 
-
-wolkvox_normalized = normalized_assets(
-    vendor=VENDOR,
-    tables=("messages",),
-    partitions_def=partitions.daily,
-    normalize_one=normalize_one,
-    description="Wolkvox conversations, normalized; a conversation returned on two days is kept once.",
-)
-
-ASSETS = [wolkvox_raw, wolkvox_normalized]
+def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    raw = raw_asset(
+        vendor=VENDOR,
+        partitions_def=partitions_def,
+        kinds={"api", "json"},
+        pool=POOL,
+        intraday=True,
+        description=(
+            "Wolkvox `chat_2` conversations for the configured server, fetched as local-time windows (split when "
+            "an answer nears 60,000 records), one JSON per window under raw/wolkvox/<day>/<server>/. Today's "
+            "partition is refreshed through the day; it is fetched again once the day is over."
+        ),
+    )
+    normalized = normalized_assets(
+        vendor=VENDOR,
+        tables=("messages",),
+        partitions_def=partitions_def,
+        normalize_one=normalize_one,
+        description="Wolkvox conversations, normalized; a conversation returned on two days is kept once.",
+    )
+    return [raw, normalized]

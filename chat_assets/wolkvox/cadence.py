@@ -9,22 +9,19 @@
 - `wolkvox_daily` at 00:30 local time fetches yesterday again now that it is over (its manifest
   from the intraday refreshes says the day was still open), so late messages are not missed.
 
-Every run is in the `wolkvox` pool (limit 1): one caller per token across all runs.
+Every run is in the `wolkvox` pool (limit 1): one caller per token across all runs. The schedule
+receives the `wolkvox` resource, which holds the quota settings and reads the shared use counter.
 """
 
-import os
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from chat_assets import partitions
-from chat_assets.cadence import vendor_job, yesterday_schedule
-from chat_assets.config import core_settings, env_number
-from chat_assets.ratelimit import state_dir
-from chat_assets.wolkvox.client import uses_counter
-
-JOB = vendor_job("wolkvox")
+from chat_assets.cadence import job_name, yesterday_schedule
+from chat_assets.wolkvox.client import VENDOR, WolkvoxResource
 
 
 def intraday_decision(uses: int, minute: int, quota: float, share: float) -> str | None:
@@ -38,27 +35,20 @@ def intraday_decision(uses: int, minute: int, quota: float, share: float) -> str
     return None
 
 
-@dg.schedule(name="wolkvox_intraday", cron_schedule="*/5 * * * *", job=JOB, execution_timezone=partitions.timezone(),
-             default_status=dg.DefaultScheduleStatus.STOPPED,
-             description="Today's Wolkvox conversations every 5 minutes, backing off as the daily token quota is spent.")
-def wolkvox_intraday(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    core = core_settings()
-    tz = core.timezone
-    now = (context.scheduled_execution_time or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz))
-    server = (os.environ.get("WOLKVOX_SERVER") or "default").strip()
-    vendor_tz = os.environ.get("WOLKVOX_TIMEZONE") or tz
-    uses = uses_counter(state_dir(core.data_dir), server).get(now.astimezone(ZoneInfo(vendor_tz)).date().isoformat())
-    reason = intraday_decision(uses, now.minute, env_number("WOLKVOX_DAILY_QUOTA", 1000, 1, 10**7),
-                               env_number("WOLKVOX_INTRADAY_SHARE", 0.8, 0, 1))
-    if reason:
-        return dg.SkipReason(reason)
-    return dg.RunRequest(partition_key=partitions.today(tz, now), tags={"chat_assets/cadence": "intraday"})
+def schedules(tz: str) -> list[dg.ScheduleDefinition]:
+    @dg.schedule(name="wolkvox_intraday", cron_schedule="*/5 * * * *", job_name=job_name(VENDOR), execution_timezone=tz,
+                 default_status=dg.DefaultScheduleStatus.STOPPED,
+                 description="Today's Wolkvox conversations every 5 minutes, backing off as the daily token quota "
+                             "is spent.")
+    def wolkvox_intraday(context: dg.ScheduleEvaluationContext, wolkvox: WolkvoxResource) -> dg.RunRequest | dg.SkipReason:
+        now = (context.scheduled_execution_time or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz))
+        reason = intraday_decision(wolkvox.uses_on(now), now.minute, wolkvox.daily_quota, wolkvox.intraday_share)
+        if reason:
+            return dg.SkipReason(reason)
+        return dg.RunRequest(partition_key=partitions.today(tz, now), tags={"chat_assets/cadence": "intraday"})
 
-
-FINALIZE = yesterday_schedule(
-    "wolkvox", JOB, "30 0 * * *", "Yesterday's Wolkvox conversations fetched again once the day is over (00:30).",
-    skip_if_done=False,
-)
-JOBS = [JOB]
-SCHEDULES = [wolkvox_intraday, FINALIZE]
-SENSORS: list = []
+    finalize = yesterday_schedule(
+        VENDOR, "30 0 * * *", tz,
+        "Yesterday's Wolkvox conversations fetched again once the day is over (00:30).", skip_if_done=False,
+    )
+    return [wolkvox_intraday, finalize]

@@ -14,8 +14,8 @@ import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import dagster as dg
 import httpx
 
 from chat_assets.errors import AuthError, PayloadError, QuotaExhaustedError, RequestRejectedError
@@ -23,6 +23,7 @@ from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.partitions import day_bounds
 from chat_assets.ratelimit import DailyCounter, SharedLock, TokenBucket, key_file, state_dir
 from chat_assets.storage import RawFetch
+from chat_assets.vendor_client import HttpVendorClient, VendorResource
 
 VENDOR = "wolkvox"
 PATH = "/api/v2/reports_manager.php"
@@ -30,25 +31,37 @@ STAMP = "%Y%m%d%H%M%S"
 _RECORDS = re.compile(r"(\d+)\s+records?", re.IGNORECASE)
 
 
-class WolkvoxResource(dg.ConfigurableResource):
+class WolkvoxResource(VendorResource):
     """Wolkvox credentials (WOLKVOX_*); the token is only ever read through EnvVar."""
 
     base_url: str
     server: str
     token: str
-    timezone: str
-    data_dir: str = "./data"
+    #: WOLKVOX_TIMEZONE: the zone the vendor reads `date_ini`/`date_end` in; empty means the project's.
+    vendor_timezone: str = ""
     max_records: int = 60_000
     min_interval_s: float = 1.0
+    #: WOLKVOX_DAILY_QUOTA and WOLKVOX_INTRADAY_SHARE: token uses a day, and the share intraday refreshes may spend.
     daily_quota: int = 1000
+    intraday_share: float = 0.8
+
+    @property
+    def timezone(self) -> str:
+        return self.vendor_timezone or self.store.timezone
 
     def accounts(self) -> list[str]:
         return [self.server]
 
+    def uses_on(self, moment: datetime) -> int:
+        """Token uses counted on the vendor's day of `moment` (what the quota is measured against)."""
+        day = moment.astimezone(ZoneInfo(self.timezone)).date().isoformat()
+        return uses_counter(state_dir(self.store.data_dir), self.server).get(day)
+
     def client(self, transport: httpx.BaseTransport | None = None) -> WolkvoxClient:
         return WolkvoxClient(
-            self.base_url, self.token, self.timezone, state=state_dir(self.data_dir), max_records=self.max_records,
-            min_interval_s=self.min_interval_s, daily_quota=self.daily_quota, server=self.server, transport=transport,
+            self.base_url, self.token, self.timezone, state=state_dir(self.store.data_dir),
+            max_records=self.max_records, min_interval_s=self.min_interval_s, daily_quota=self.daily_quota,
+            server=self.server, transport=transport,
         )
 
 
@@ -61,7 +74,7 @@ def is_overlap(response: httpx.Response) -> bool:
     return response.status_code == 403 and b"SIMULTANEOUS" in response.content.upper()
 
 
-class WolkvoxClient:
+class WolkvoxClient(HttpVendorClient):
     def __init__(
         self,
         base_url: str,
@@ -88,9 +101,6 @@ class WolkvoxClient:
             transport=transport,
         )
         self.url = self.http.url(PATH)
-
-    def close(self) -> None:
-        self.http.close()
 
     def describe(self, day: str, server: str) -> dict[str, object]:
         start, end = day_bounds(day, self.timezone)

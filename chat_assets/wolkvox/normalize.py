@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat_assets import canonical, datetimes
+from chat_assets.normalized_asset import NormalizeInput
 from chat_assets.partitions import day_bounds
 from chat_assets.storage import DataStore
-from chat_assets.vendor_assets import NormalizeInput
 
 VENDOR = "wolkvox"
 MESSAGE = pa.struct([(name, pa.string()) for name in (

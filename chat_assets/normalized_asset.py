@@ -1,0 +1,186 @@
+"""`<vendor>/messages` (and `<vendor>/captures`), written once: normalize what `<vendor>/raw` stored.
+
+The vendor supplies `normalize_one`, which turns one account-day of kept bytes into canonical
+Arrow tables (`NormalizeInput` is what it receives); everything else lives here: reading only
+the raw store, the one error boundary for normalization, the canonical row order (same input,
+same bytes), the schema, the sentiment columns, the blocking checks, atomic warehouse writes and
+per-day metadata.
+"""
+
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+
+from chat_assets import checks, schemas
+from chat_assets.asset_metadata import column_schema, table_metadata
+from chat_assets.errors import PayloadError, SchemaError, UnexpectedError, VendorError, to_failure
+from chat_assets.sentiment.columns import with_sentiment
+from chat_assets.settings import StoreResource
+from chat_assets.storage import DataStore
+
+NormalizeOne = Callable[["NormalizeInput"], Mapping[str, pa.Table]]
+
+
+class NormalizeInput:
+    """What a vendor normalizer gets for one account-day: the store, the manifest, the zone."""
+
+    def __init__(self, store: DataStore, vendor: str, day: str, account: str, manifest: dict[str, Any], tz: str,
+                 resource: Any = None):
+        self.store, self.vendor, self.day, self.account, self.manifest, self.tz = store, vendor, day, account, manifest, tz
+        #: The vendor's resource (its settings, e.g. Multichat's column override), when the asset has it.
+        self.resource = resource
+        #: Facts worth showing in the day's metadata (dialects found, unknown columns, ...).
+        self.notes: dict[str, Any] = {}
+
+    def files(self, prefix: str = "", suffix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        """(relative path, manifest entry) of the fetch's files, in fetch order."""
+        out = []
+        for entry in self.manifest.get("files", []):
+            name = entry["name"]
+            if entry.get("superseded"):  # kept as received, replaced by a later answer in the same fetch
+                continue
+            if name.startswith(prefix) and name.endswith(suffix):
+                out.append((entry.get("path") or f"{self.store.raw_dir(self.vendor, self.day, self.account)}/{name}", entry))
+        return out
+
+    def read(self, rel: str) -> bytes:
+        return self.store.read_bytes(rel)
+
+    def read_json_documents(
+        self, files: Sequence[tuple[str, dict[str, Any]]], schema: pa.Schema, what: str, wrap_key: str | None = None
+    ) -> pa.Table:
+        """One row per raw JSON file, parsed in one Arrow call; a bad file fails naming that file."""
+        from chat_assets.canonical import read_json_many
+
+        try:
+            return read_json_many([self.read(rel) for rel, _ in files], schema, wrap_key=wrap_key)
+        except ValueError as exc:
+            index = exc.args[1] if len(exc.args) > 1 else 0
+            raise self.payload_error(files[index][0], f"{what} is not the documented JSON: {exc.args[0]}") from None
+
+    def payload_error(self, rel: str, problem: str) -> PayloadError:
+        return PayloadError(self.vendor, self.account, self.day, problem, raw_path=self.store.abspath(rel))
+
+
+
+def normalized_assets(
+    *,
+    vendor: str,
+    tables: Sequence[str],
+    partitions_def: dg.PartitionsDefinition,
+    normalize_one: NormalizeOne,
+    description: str,
+    with_vendor_resource: bool = False,
+) -> dg.AssetsDefinition:
+    """`<vendor>/<table>` for each table, from what `<vendor>/raw` stored.
+
+    `with_vendor_resource` hands the vendor's resource to the normalizer (`NormalizeInput.resource`),
+    for settings that shape reading (Multichat's column override); credentials are never used here.
+    """
+    raw_key = dg.AssetKey([vendor, "raw"])
+    specs = [
+        dg.AssetSpec(
+            key=dg.AssetKey([vendor, table]),
+            deps=[raw_key],
+            group_name=vendor,
+            description=f"{description} Canonical `{table}` rows: warehouse/{table}/date=<day>/{vendor}.parquet",
+            metadata={"dagster/column_schema": column_schema(table)},
+            kinds={"parquet"},
+        )
+        for table in tables
+    ]
+
+    messages_key = dg.AssetKey([vendor, "messages"])
+    check_specs = [
+        dg.AssetCheckSpec("message_ids_unique", asset=messages_key, blocking=True,
+                          description="message_id is unique per (provider, account)."),
+        dg.AssetCheckSpec("vocabularies", asset=messages_key, blocking=True,
+                          description="sender_role and content_type are in the canonical vocabularies."),
+        dg.AssetCheckSpec("sent_at_within_day", asset=messages_key,
+                          description="sent_at falls in the partition's day, give or take 24 hours (vendors that "
+                                      "report by close date return conversations that cross midnight)."),
+    ] if "messages" in tables else []
+
+    @dg.multi_asset(
+        name=f"{vendor}_normalized",
+        specs=specs,
+        check_specs=check_specs,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={"store", vendor} if with_vendor_resource else {"store"},
+    )
+    def _normalize(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]
+        resource: StoreResource = context.resources.store
+        vendor_resource = getattr(context.resources, vendor) if with_vendor_resource else None
+        store = resource.store()
+        started = time.monotonic()
+        totals = dict.fromkeys(tables, 0)
+        outcomes: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {spec.name: [] for spec in check_specs}
+        for day in context.partition_keys:
+            day_started = time.monotonic()
+            accounts = store.raw_accounts(vendor, day)
+            # A vendor whose accounts are discovered (Wannabot) writes a day-level manifest even when
+            # the day had nothing: that is an empty day, not a day never fetched.
+            if not accounts and not store.exists(f"raw/{vendor}/{day}/manifest.json"):
+                raise dg.Failure(
+                    description=(
+                        f"[{vendor}] day {day}: no raw data stored. What to do: materialize {vendor}/raw for "
+                        f"{day} first (or together: --select '{vendor}/*')."
+                    ),
+                    allow_retries=False,
+                )
+            parts: dict[str, list[pa.Table]] = {t: [] for t in tables}
+            notes: dict[str, Any] = {}
+            for account in accounts:
+                manifest = store.raw_manifest(vendor, day, account) or {}
+                inp = NormalizeInput(store, vendor, day, account, manifest, resource.timezone, vendor_resource)
+                try:
+                    out = normalize_one(inp)
+                except VendorError as error:
+                    raise to_failure(error) from None
+                except SchemaError as error:
+                    raise dg.Failure(
+                        description=f"[{vendor}] account {account} day {day}: normalized rows break the schema: {error}. "
+                        "What to do: this is a chat_assets bug; report it with the raw folder.",
+                        metadata={"raw_dir": store.abspath(store.raw_dir(vendor, day, account))},
+                    ) from None
+                except dg.Failure:
+                    raise
+                except Exception as exc:  # the one boundary for normalization: a named, unretried failure
+                    raise to_failure(UnexpectedError(
+                        vendor, account, day, f"{type(exc).__name__}: {exc}",
+                        raw_path=store.abspath(store.raw_dir(vendor, day, account)))) from None
+                for table in tables:
+                    parts[table].append(out.get(table, schemas.empty(table)))
+                notes.update({f"{account} {key}": value for key, value in inp.notes.items()})
+            for table in tables:
+                data = pa.concat_tables([schemas.conform(table, t) for t in parts[table]]) if parts[table] else schemas.empty(table)
+                if table == "messages":
+                    # One order whatever order pages, sessions or windows arrived in: same input, same bytes.
+                    data = data.sort_by([("account", "ascending"), ("conversation_id", "ascending"), ("seq", "ascending")])
+                    data = with_sentiment(schemas.validate_messages(data))
+                    outcomes["message_ids_unique"].append((day, *checks.unique_message_ids(data)))
+                    outcomes["vocabularies"].append((day, *checks.vocabularies(data)))
+                    outcomes["sent_at_within_day"].append((day, *checks.sent_at_within_day(data, day, resource.timezone)))
+                store.write_table(table, day, vendor, data)
+                totals[table] += data.num_rows
+                context.add_asset_metadata(
+                    {**table_metadata(table, data), **notes, "elapsed_s": round(time.monotonic() - day_started, 3),
+                     "path": dg.MetadataValue.path(store.abspath(store.table_path(table, day, vendor)))},
+                    asset_key=dg.AssetKey([vendor, table]),
+                    partition_key=day,
+                )
+        for table in tables:
+            key = dg.AssetKey([vendor, table])
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={"days": len(context.partition_keys), "rows_written": totals[table],
+                          "elapsed_s": round(time.monotonic() - started, 3)},
+                check_results=[checks.check_result(spec, outcomes[spec.name]) for spec in check_specs if spec.asset_key == key],
+            )
+
+    return _normalize
