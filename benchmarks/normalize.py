@@ -40,12 +40,18 @@ def one_core() -> None:
     pa.set_io_thread_count(1)
 
 
-def render(vendor: str, conversations_per_day: int) -> tuple[dict[str, tuple[bytes, dict[str, Any]]], int, Any]:
+def render(
+    vendor: str, conversations_per_day: int
+) -> tuple[dict[str, tuple[bytes, dict[str, Any]]], int, Any]:
     """Files of one account-day as the vendor sends them, their message count, and a baseline."""
     from chat_assets.simulator.server import Counters, SimulatorConfig
 
-    config = SimulatorConfig(volume=(conversations_per_day, conversations_per_day), wolkvox_max_records=10**9,
-                             neoagent_max_days=400, wolkvox_hold_s=0.0)
+    config = SimulatorConfig(
+        volume=(conversations_per_day, conversations_per_day),
+        wolkvox_max_records=10**9,
+        neoagent_max_days=400,
+        wolkvox_hold_s=0.0,
+    )
     counters = Counters()
     account = config.accounts[vendor][0]
     if vendor == "wolkvox":
@@ -53,23 +59,46 @@ def render(vendor: str, conversations_per_day: int) -> tuple[dict[str, tuple[byt
         from chat_assets.wolkvox.simulator import WolkvoxApi
 
         api = WolkvoxApi(config, counters)
-        request = SimRequest("GET", "/api/v2/reports_manager.php", {"api": "chat_2", "date_ini": "20251003000000",
-                             "date_end": "20251003235959"}, {"wolkvox-token": config.credentials["WOLKVOX_TOKEN"]}, b"", "")
+        request = SimRequest(
+            "GET",
+            "/api/v2/reports_manager.php",
+            {"api": "chat_2", "date_ini": "20251003000000", "date_end": "20251003235959"},
+            {"wolkvox-token": config.credentials["WOLKVOX_TOKEN"]},
+            b"",
+            "",
+        )
         body = api.handle(request).body
         n = sum(len(c["conversation"]) for c in json.loads(body)["data"])
-        baseline = lambda: pd.json_normalize(json.loads(body)["data"], record_path="conversation",  # noqa: E731
-                                             meta=["conn_id", "agent_name", "customer_name"])
+
+        def baseline():
+            return pd.json_normalize(
+                json.loads(body)["data"],
+                record_path="conversation",
+                meta=["conn_id", "agent_name", "customer_name"],
+            )
+
         return {"window-20251003000000-20251003235959.json": (body, {"status": 200})}, n, baseline
     if vendor == "jelou":
         from chat_assets.jelou.simulator import JelouApi, _parse_iso
 
         api = JelouApi(config, counters)
-        rows = api._messages(account, _parse_iso("2025-10-03T00:00:00-05:00"), _parse_iso("2025-10-03T23:59:59.999-05:00"))
+        rows = api._messages(
+            account, _parse_iso("2025-10-03T00:00:00-05:00"), _parse_iso("2025-10-03T23:59:59.999-05:00")
+        )
         pages = math.ceil(len(rows) / 50)
         files = {}
         for p in range(pages):
-            page = {"pagination": {"limit": 50, "page": p + 1, "total": len(rows), "offset": p * 50, "totalPages": pages},
-                    "_metadata": {}, "results": rows[p * 50:(p + 1) * 50]}
+            page = {
+                "pagination": {
+                    "limit": 50,
+                    "page": p + 1,
+                    "total": len(rows),
+                    "offset": p * 50,
+                    "totalPages": pages,
+                },
+                "_metadata": {},
+                "results": rows[p * 50 : (p + 1) * 50],
+            }
             files[f"page-{p + 1:04d}.json"] = (json.dumps(page, ensure_ascii=False).encode(), {"status": 200})
         bodies = [b for b, _ in files.values()]
         baseline = lambda: pd.concat([pd.json_normalize(json.loads(b)["results"]) for b in bodies])  # noqa: E731
@@ -79,16 +108,33 @@ def render(vendor: str, conversations_per_day: int) -> tuple[dict[str, tuple[byt
         from chat_assets.simulator.server import SimRequest
 
         api = NeoagentApi(config, counters)
-        body_json = json.dumps({"SerialNumber": account, "StartTime": "2025-10-03", "EndTime": "2025-10-04"}).encode()
-        request = SimRequest("POST", "/chat/Chatbot/ChatContentHistory", {}, {"authorization": config.credentials[
-            "NEOAGENT_API_KEY"]}, body_json, "")
+        body_json = json.dumps(
+            {"SerialNumber": account, "StartTime": "2025-10-03", "EndTime": "2025-10-04"}
+        ).encode()
+        request = SimRequest(
+            "POST",
+            "/chat/Chatbot/ChatContentHistory",
+            {},
+            {"authorization": config.credentials["NEOAGENT_API_KEY"]},
+            body_json,
+            "",
+        )
         body = api.handle(request).body
         from chat_assets.simulator.rendering import conversations
 
         # The answer spans two UTC dates; the local day keeps the sessions created in it.
-        n = sum(len(c.messages) for c in conversations(config, "neoagent", account, date(2025, 10, 3), agents=False))
-        baseline = lambda: pd.json_normalize(json.loads(body)["Data"], record_path="Messages",  # noqa: E731
-                                             meta=["SessionID", "CreateTime", "URI"])
+        n = sum(
+            len(c.messages)
+            for c in conversations(config, "neoagent", account, date(2025, 10, 3), agents=False)
+        )
+
+        def baseline():
+            return pd.json_normalize(
+                json.loads(body)["Data"],
+                record_path="Messages",
+                meta=["SessionID", "CreateTime", "URI"],
+            )
+
         return {"range": (body, {})}, n, baseline
     if vendor == "wannabot":
         from chat_assets.simulator.rendering import conversations
@@ -96,12 +142,16 @@ def render(vendor: str, conversations_per_day: int) -> tuple[dict[str, tuple[byt
 
         api = WannabotApi(config, counters)
         files, n = {}, 0
-        for conv in conversations(config, "wannabot", account, date(2025, 10, 3), agents=False, rich_bot=True):
+        for conv in conversations(
+            config, "wannabot", account, date(2025, 10, 3), agents=False, rich_bot=True
+        ):
             sid = session_id(0, date(2025, 10, 3), conv.number)
             history = api._render(sid, account, conv)
             n += sum(1 for m in history if not m["is_typing"])
-            files[f"{sid}.json"] = (json.dumps(history, ensure_ascii=False).encode(),
-                                    {"session_id": sid, "created_at": conv.started_at.isoformat()})
+            files[f"{sid}.json"] = (
+                json.dumps(history, ensure_ascii=False).encode(),
+                {"session_id": sid, "created_at": conv.started_at.isoformat()},
+            )
         bodies = [b for b, _ in files.values()]
         baseline = lambda: pd.concat([pd.json_normalize(json.loads(b)) for b in bodies])  # noqa: E731
         return files, n, baseline
@@ -145,7 +195,9 @@ def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out
         if vendor == "neoagent":
             module._sessions.cache_clear()
         start = time.perf_counter()
-        table = module.normalize_one(NormalizeInput(store, vendor, DAY, "bench", manifest, "America/Bogota"))["messages"]
+        table = module.normalize_one(NormalizeInput(store, vendor, DAY, "bench", manifest, "America/Bogota"))[
+            "messages"
+        ]
         ours.append(time.perf_counter() - start)
         rows = table.num_rows
         del table
@@ -160,14 +212,18 @@ def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=150_000, help="target messages per vendor-day")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--vendors", default="wolkvox,multichat,jelou,neoagent,wannabot")
     args = parser.parse_args(argv)
     per_conversation = {"wolkvox": 16.0, "multichat": 16.0, "jelou": 16.0, "neoagent": 14.0, "wannabot": 13.5}
     ctx = multiprocessing.get_context("spawn")
-    print(f"{'vendor':<10} {'messages':>9} {'MB in':>7} {'ours msg/s':>12} {'pandas msg/s':>13} {'ratio':>6} {'peak RSS MB':>12}")
+    print(
+        f"{'vendor':<10} {'messages':>9} {'MB in':>7} {'ours msg/s':>12} {'pandas msg/s':>13} {'ratio':>6} {'peak RSS MB':>12}"
+    )
     for vendor in args.vendors.split(","):
         conversations = max(1, round(args.messages / per_conversation[vendor]))
         with tempfile.TemporaryDirectory() as root:
@@ -180,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         assert result["rows"] == messages, (vendor, result, messages)
         ours = messages / result["ours_s"]
         theirs = messages / result["baseline_s"]
-        print(f"{vendor:<10} {messages:>9,} {size / 1e6:>7.1f} {ours:>12,.0f} {theirs:>13,.0f} "
-              f"{ours / theirs:>5.1f}x {result['peak_mb']:>12,.0f}")
+        print(
+            f"{vendor:<10} {messages:>9,} {size / 1e6:>7.1f} {ours:>12,.0f} {theirs:>13,.0f} "
+            f"{ours / theirs:>5.1f}x {result['peak_mb']:>12,.0f}"
+        )
         sys.stdout.flush()
     return 0
 

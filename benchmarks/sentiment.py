@@ -16,7 +16,9 @@ from datetime import date
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=150_000)
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
@@ -27,8 +29,12 @@ def main(argv: list[str] | None = None) -> int:
 
     n_conversations = max(1, args.messages // 8)
     config = SimulatorConfig(volume=(n_conversations, n_conversations))
-    texts = [m.text for c in conversations(config, "jelou", "bench", date(2025, 10, 3))
-             for m in c.messages if m.role in ("customer", "agent")][: args.messages]
+    texts = [
+        m.text
+        for c in conversations(config, "jelou", "bench", date(2025, 10, 3))
+        for m in c.messages
+        if m.role in ("customer", "agent")
+    ][: args.messages]
     distinct = len(set(texts))
 
     cold = LexiconScorer()

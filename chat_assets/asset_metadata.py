@@ -50,7 +50,9 @@ def table_metadata(name: str, table: pa.Table) -> dict[str, Any]:
             }
         )
     elif name == "captures":
-        rows = pc.binary_join_element_wise(table.column("bot"), pc.cast(table.column("row"), pa.string()), ":")
+        rows = pc.binary_join_element_wise(
+            table.column("bot"), pc.cast(table.column("row"), pa.string()), ":"
+        )
         metadata["capture_rows"] = len(pc.unique(rows)) if table.num_rows else 0
         metadata["preview"] = dg.MetadataValue.md(preview(table, ["account", "bot", "row", "field", "value"]))
     return metadata

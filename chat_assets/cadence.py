@@ -15,7 +15,9 @@ from chat_assets import partitions
 
 #: Transient trouble that survived the HTTP retries inside a run gets two more tries, spaced out.
 #: Permanent failures (bad credentials, unknown account, not ready yet) raise Failure(allow_retries=False).
-RAW_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+RAW_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 
 #: Derived tables follow any updated input partition (a vendor that has not delivered a day yet
 #: does not hold the others back), once nothing upstream is still running.
@@ -32,12 +34,17 @@ def job_name(vendor: str) -> str:
 
 def vendor_job(vendor: str) -> dg.UnresolvedAssetJobDefinition:
     """Every asset of the vendor's group; its schedules and sensor target it by name."""
-    return dg.define_asset_job(job_name(vendor), selection=dg.AssetSelection.groups(vendor),
-                               description=f"{vendor}: fetch raw and normalize.")
+    return dg.define_asset_job(
+        job_name(vendor),
+        selection=dg.AssetSelection.groups(vendor),
+        description=f"{vendor}: fetch raw and normalize.",
+    )
 
 
 def already_materialized(instance: dg.DagsterInstance, key: dg.AssetKey, day: str) -> bool:
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1)
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1
+    )
     return bool(records.records)
 
 
@@ -50,8 +57,14 @@ def yesterday_schedule(
 ) -> dg.ScheduleDefinition:
     """A schedule that materializes yesterday's partition (in `tz`), skipping ticks once it is done."""
 
-    @dg.schedule(name=f"{vendor}_daily", cron_schedule=cron, job_name=job_name(vendor), execution_timezone=tz,
-                 default_status=dg.DefaultScheduleStatus.STOPPED, description=description)
+    @dg.schedule(
+        name=f"{vendor}_daily",
+        cron_schedule=cron,
+        job_name=job_name(vendor),
+        execution_timezone=tz,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=description,
+    )
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         day = partitions.yesterday(tz, context.scheduled_execution_time)
         if skip_if_done and already_materialized(context.instance, dg.AssetKey([vendor, "messages"]), day):
@@ -63,8 +76,9 @@ def yesterday_schedule(
 
 def analytics_automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
-        "analytics_automation", target=target, default_status=dg.DefaultSensorStatus.RUNNING,
+        "analytics_automation",
+        target=target,
+        default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description="Keeps conversations, engagement and sentiment tables up to date with their inputs.",
     )
-

@@ -73,7 +73,9 @@ def content_type_of_url(urls: pa.Array, default: str = "file") -> pa.Array:
     out = const(default, len(urls))
     for kind, pattern in (("image", IMAGE_EXT), ("audio", AUDIO_EXT), ("video", VIDEO_EXT)):
         out = pc.if_else(pc.match_substring_regex(lowered, pattern), kind, out)
-    maps = pc.match_substring_regex(lowered, r"^https?://(www\.)?(maps\.google|google\.[a-z.]+/maps|goo\.gl/maps)")
+    maps = pc.match_substring_regex(
+        lowered, r"^https?://(www\.)?(maps\.google|google\.[a-z.]+/maps|goo\.gl/maps)"
+    )
     return pc.if_else(maps, "location", out)
 
 
@@ -125,7 +127,9 @@ def _coerce(value: Any, type_: pa.DataType, path: str = "") -> Any:
     if pa.types.is_struct(type_):
         if not isinstance(value, dict):
             raise ValueError(f"'{path or '$'}' should be an object, found {_json_kind(value)}")
-        return {f.name: _coerce(value.get(f.name), f.type, f"{path}.{f.name}" if path else f.name) for f in type_}
+        return {
+            f.name: _coerce(value.get(f.name), f.type, f"{path}.{f.name}" if path else f.name) for f in type_
+        }
     if pa.types.is_boolean(type_):
         if isinstance(value, list | dict):
             raise ValueError(f"'{path}' should be true or false, found {_json_kind(value)}")
@@ -141,7 +145,9 @@ def _coerce(value: Any, type_: pa.DataType, path: str = "") -> Any:
 
 
 def _json_kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa.Table:
@@ -152,7 +158,9 @@ def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa
     """
     if wrap_key:
         data = b'{"' + wrap_key.encode() + b'":' + data + b"}"
-    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True)
+    options = pajson.ParseOptions(
+        explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True
+    )
     read = pajson.ReadOptions(block_size=max(1 << 20, len(data) + 1))
     try:
         table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
@@ -164,7 +172,9 @@ def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa
         if not isinstance(value, dict):
             raise ValueError(f"expected a JSON object, got {type(value).__name__}") from None
         coerced = {f.name: _coerce(value.get(f.name), f.type, f.name) for f in schema}
-        table = pajson.read_json(io.BytesIO(json.dumps(coerced).encode()), read_options=read, parse_options=options)
+        table = pajson.read_json(
+            io.BytesIO(json.dumps(coerced).encode()), read_options=read, parse_options=options
+        )
     if table.num_rows != 1:
         raise ValueError(f"expected one JSON document, found {table.num_rows}")
     return table
@@ -188,8 +198,9 @@ def read_json_many(documents: Sequence[bytes], schema: pa.Schema, wrap_key: str 
     data = b"\n".join(lines)
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     try:
-        table = pajson.read_json(io.BytesIO(data), read_options=pajson.ReadOptions(block_size=1 << 24),
-                                 parse_options=options)
+        table = pajson.read_json(
+            io.BytesIO(data), read_options=pajson.ReadOptions(block_size=1 << 24), parse_options=options
+        )
         if table.num_rows == len(documents):
             return table
     except pa.ArrowInvalid:
@@ -235,9 +246,11 @@ def split_leading_media_url(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Arra
     kind = content_type_of_url(pc.fill_null(url, ""), "text")
     is_media = pc.and_(pc.is_valid(url), pc.is_in(kind, pa.array(MEDIA_CONTENT_TYPES)))
     caption = empty_to_null(pc.struct_field(parts, "rest"))
-    return (pc.if_else(is_media, kind, "text"),
-            pc.if_else(is_media, caption, text),
-            pc.if_else(is_media, url, pa.scalar(None, pa.string())))
+    return (
+        pc.if_else(is_media, kind, "text"),
+        pc.if_else(is_media, caption, text),
+        pc.if_else(is_media, url, pa.scalar(None, pa.string())),
+    )
 
 
 def first_within(conversation_ids: pa.Array, values: pa.Array) -> pa.Array:
@@ -245,8 +258,12 @@ def first_within(conversation_ids: pa.Array, values: pa.Array) -> pa.Array:
     values = as_array(values)
     if not len(values) or values.null_count in (0, len(values)):
         return values
-    frame = pd.DataFrame({"c": as_array(conversation_ids).to_numpy(zero_copy_only=False),
-                          "v": values.to_numpy(zero_copy_only=False)})
+    frame = pd.DataFrame(
+        {
+            "c": as_array(conversation_ids).to_numpy(zero_copy_only=False),
+            "v": values.to_numpy(zero_copy_only=False),
+        }
+    )
     filled = frame.groupby("c", sort=False)["v"].transform("first")
     return pa.array(filled.where(filled.notna(), None).to_list(), values.type)
 
@@ -291,5 +308,7 @@ def utc_times(values: pa.Array, what: str) -> pa.Array:
             try:
                 pc.cast(pa.array([value]), pa.timestamp("us", tz="UTC"))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise MissingValueError(f"{what} {value!r} is not an ISO 8601 time with a zone", index) from None
+                raise MissingValueError(
+                    f"{what} {value!r} is not an ISO 8601 time with a zone", index
+                ) from None
         raise

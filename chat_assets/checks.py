@@ -37,8 +37,10 @@ def unique_message_ids(messages: pa.Table) -> Result:
 def vocabularies(messages: pa.Table) -> Result:
     roles = schemas.outside_vocabulary(messages, "sender_role", schemas.SENDER_ROLES)
     types = schemas.outside_vocabulary(messages, "content_type", schemas.CONTENT_TYPES)
-    return not roles and not types, {"unknown_sender_roles": ", ".join(roles) or "none",
-                                     "unknown_content_types": ", ".join(types) or "none"}
+    return not roles and not types, {
+        "unknown_sender_roles": ", ".join(roles) or "none",
+        "unknown_content_types": ", ".join(types) or "none",
+    }
 
 
 def sent_at_within_day(messages: pa.Table, day: str, tz: str) -> Result:
@@ -49,16 +51,24 @@ def sent_at_within_day(messages: pa.Table, day: str, tz: str) -> Result:
     outside = pc.sum(pc.or_(pc.less(sent, lo), pc.greater_equal(sent, hi))).as_py() or 0
     in_day = pc.and_(pc.greater_equal(sent, pa.scalar(start, ts)), pc.less(sent, pa.scalar(end, ts)))
     spill = (pc.sum(pc.invert(in_day)).as_py() or 0) - outside
-    return outside == 0, {"outside_tolerance": outside, "outside_day_within_tolerance": spill,
-                          "tolerance_hours": int(SENT_AT_TOLERANCE.total_seconds() // 3600)}
+    return outside == 0, {
+        "outside_tolerance": outside,
+        "outside_day_within_tolerance": spill,
+        "tolerance_hours": int(SENT_AT_TOLERANCE.total_seconds() // 3600),
+    }
 
 
 def conversations_have_messages(conversations: pa.Table, messages: pa.Table) -> Result:
     key = ["provider", "account", "conversation_id"]
     present = messages.select(key).group_by(key).aggregate([])
-    joined = conversations.select([*key, "n_messages"]).join(present.append_column("found", pa.array(
-        [True] * present.num_rows, pa.bool_())), keys=key, join_type="left outer")
-    orphans = pc.sum(pc.or_(pc.is_null(joined.column("found")), pc.less_equal(joined.column("n_messages"), 0)))
+    joined = conversations.select([*key, "n_messages"]).join(
+        present.append_column("found", pa.array([True] * present.num_rows, pa.bool_())),
+        keys=key,
+        join_type="left outer",
+    )
+    orphans = pc.sum(
+        pc.or_(pc.is_null(joined.column("found")), pc.less_equal(joined.column("n_messages"), 0))
+    )
     orphans = orphans.as_py() or 0
     return orphans == 0, {"conversations_without_messages": orphans}
 
@@ -68,10 +78,15 @@ def message_counts_match(conversations: pa.Table, messages: pa.Table) -> Result:
     return counted == messages.num_rows, {"sum_n_messages": counted, "messages": messages.num_rows}
 
 
-def check_result(spec: dg.AssetCheckSpec, outcomes: Sequence[tuple[str, bool, dict[str, Any]]]) -> dg.AssetCheckResult:
+def check_result(
+    spec: dg.AssetCheckSpec, outcomes: Sequence[tuple[str, bool, dict[str, Any]]]
+) -> dg.AssetCheckResult:
     """One result for the days of a run: passed when every day passed; failing days are listed."""
     failing = [(day, meta) for day, passed, meta in outcomes if not passed]
-    metadata: dict[str, Any] = {"days_checked": len(outcomes), "days_failing": ", ".join(d for d, _ in failing) or "none"}
+    metadata: dict[str, Any] = {
+        "days_checked": len(outcomes),
+        "days_failing": ", ".join(d for d, _ in failing) or "none",
+    }
     first = failing[0][1] if failing else (outcomes[-1][2] if outcomes else {})
     metadata.update(first)
     return dg.AssetCheckResult(

@@ -44,7 +44,9 @@ def parse_list(name: str, value: str) -> list[str]:
     items = [item.strip() for item in value.split(",")]
     items = [item for item in items if item]
     if not items:
-        raise ConfigError(f"{name} is set but lists no account; give comma-separated ids, e.g. '573001112233'.")
+        raise ConfigError(
+            f"{name} is set but lists no account; give comma-separated ids, e.g. '573001112233'."
+        )
     if len(set(items)) != len(items):
         raise ConfigError(f"{name} lists an account twice: {value!r}.")
     return items
@@ -84,7 +86,9 @@ class VendorEnv:
         environ = os.environ if environ is None else environ
         missing = [name for name in self.required if not read(environ, name)]
         if missing:
-            raise ConfigError(f"{self.vendor} is not configured: set {', '.join(missing)} (see .env.example).")
+            raise ConfigError(
+                f"{self.vendor} is not configured: set {', '.join(missing)} (see .env.example)."
+            )
         values: dict[str, str] = {name: read(environ, name) or "" for name in self.required}
         for name in self.lists:
             raw = read(environ, name)
@@ -94,7 +98,9 @@ class VendorEnv:
         for name, (pattern, allowed) in self.patterns.items():
             for item in values[name].split(","):
                 if not re.fullmatch(pattern, item):
-                    raise ConfigError(f"{name}: {item[:40]!r} is not a valid {self.vendor} account ({allowed}).")
+                    raise ConfigError(
+                        f"{name}: {item[:40]!r} is not a valid {self.vendor} account ({allowed})."
+                    )
         for name, default in self.urls.items():
             raw = read(environ, name)
             values[name] = parse_url(name, raw if raw else default.format(**values))
@@ -109,7 +115,9 @@ class VendorEnv:
         return dg.EnvVar(name)
 
 
-def env_number(name: str, default: float, low: float, high: float, environ: Mapping[str, str] | None = None) -> float:
+def env_number(
+    name: str, default: float, low: float, high: float, environ: Mapping[str, str] | None = None
+) -> float:
     """A numeric setting with a clear error when it is not a number in [low, high]."""
     environ = os.environ if environ is None else environ
     raw = read(environ, name)

@@ -125,12 +125,16 @@ def _read(values: pa.Array, present: np.ndarray, fmt: _DateFormat | None, with_t
     return _Reading(name, micros, bad)
 
 
-def _choose(readings: list[_Reading], present: np.ndarray, what: str, expect: date | None, sample: list[str]) -> _Reading:
+def _choose(
+    readings: list[_Reading], present: np.ndarray, what: str, expect: date | None, sample: list[str]
+) -> _Reading:
     good = [r for r in readings if not r.bad]
     if not good:
         shaped = [r for r in readings if r.bad]
         if shaped:
-            raise DateTimeError(f"{what} names an impossible date or time, e.g. {shaped[0].bad} ({shaped[0].name})")
+            raise DateTimeError(
+                f"{what} names an impossible date or time, e.g. {shaped[0].bad} ({shaped[0].name})"
+            )
         raise DateTimeError(f"{what} is in no known date/time format, e.g. {sample}")
     distinct: list[_Reading] = []
     for r in good:
@@ -138,12 +142,16 @@ def _choose(readings: list[_Reading], present: np.ndarray, what: str, expect: da
             distinct.append(r)
     if len(distinct) > 1 and expect is not None:
         expected_day = (np.datetime64(expect, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
-        near = [r for r in distinct if np.all(np.abs(r.micros[present] // 86_400_000_000 - expected_day) <= 1)]
+        near = [
+            r for r in distinct if np.all(np.abs(r.micros[present] // 86_400_000_000 - expected_day) <= 1)
+        ]
         distinct = near or distinct
     if len(distinct) > 1:
         names = ", ".join(r.name for r in distinct)
-        raise DateTimeError(f"{what} reads as more than one date format ({names}), e.g. {sample}; "
-                            "the values cannot tell which")
+        raise DateTimeError(
+            f"{what} reads as more than one date format ({names}), e.g. {sample}; "
+            "the values cannot tell which"
+        )
     return distinct[0]
 
 
@@ -152,8 +160,14 @@ def _strip_midnight(values: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(values, _MIDNIGHT_SUFFIX, "")
 
 
-def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None = None,
-                formats: tuple[str, ...] | None = None) -> pa.Array:
+def parse_local(
+    values: pa.Array,
+    kind: str,
+    *,
+    what: str,
+    expect: date | None = None,
+    formats: tuple[str, ...] | None = None,
+) -> pa.Array:
     """Read `values` as `kind` (`datetime`, `date` or `time`) into naive local microseconds.
 
     Returns timestamp[us] (no zone) for `datetime` and `date`, duration[us] for `time`; null where
@@ -167,7 +181,9 @@ def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None =
     if kind == "time":
         reading = _read(text, present, None, True)
         if reading is None:
-            raise DateTimeError(f"{what} is not a time of day (HH:MM[:SS], 24-hour or a. m./p. m.), e.g. {sample}")
+            raise DateTimeError(
+                f"{what} is not a time of day (HH:MM[:SS], 24-hour or a. m./p. m.), e.g. {sample}"
+            )
         chosen = _choose([reading], present, what, None, sample)
         return pa.array(np.where(present, chosen.micros, 0), pa.duration("us"), mask=~present)
     candidates = [f for f in DATE_FORMATS if formats is None or f.name in formats]
@@ -177,9 +193,11 @@ def parse_local(values: pa.Array, kind: str, *, what: str, expect: date | None =
         expected_day = (np.datetime64(expect, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
         off = present & (np.abs(chosen.micros // 86_400_000_000 - expected_day) > MAX_DAYS_FROM_EXPECTED)
         if off.any():
-            raise DateTimeError(f"{what} reads as {chosen.name} but names a day more than {MAX_DAYS_FROM_EXPECTED} "
-                                f"days from {expect}, e.g. {text[int(np.flatnonzero(off)[0])].as_py()!r}: not that "
-                                "day's data (or an impossible date read another way)")
+            raise DateTimeError(
+                f"{what} reads as {chosen.name} but names a day more than {MAX_DAYS_FROM_EXPECTED} "
+                f"days from {expect}, e.g. {text[int(np.flatnonzero(off)[0])].as_py()!r}: not that "
+                "day's data (or an impossible date read another way)"
+            )
     return pa.array(np.where(present, chosen.micros, 0), pa.timestamp("us"), mask=~present)
 
 

@@ -33,7 +33,7 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definition
     environ = os.environ if environ is None else environ
     settings = settings_from_env(environ)
     per_vendor = [vendor.build(settings, environ) for vendor in VENDORS if vendor.is_configured(environ)]
-    (layer, value), = LAYER_TAG.items()
+    ((layer, value),) = LAYER_TAG.items()
     # The derived tables of every vendor, kept up to date by one sensor that selects them by tag.
     shared = dg.Definitions(
         sensors=[analytics_automation_sensor(dg.AssetSelection.tag(layer, value))] if per_vendor else [],

@@ -29,10 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def start_simulator(volume: str, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_simulator(
+    volume: str, extra: list[str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "chat_assets.simulator", "--port", "0", "--volume", volume, *(extra or [])],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     env: dict[str, str] = {}
     assert process.stdout is not None
@@ -43,7 +47,9 @@ def start_simulator(volume: str, extra: list[str] | None = None) -> tuple[subpro
             break
     if "SIMULATOR_URL" not in env:
         process.kill()
-        raise SystemExit("the simulator did not start; run `python -m chat_assets.simulator --port 0` to see why")
+        raise SystemExit(
+            "the simulator did not start; run `python -m chat_assets.simulator --port 0` to see why"
+        )
     return process, env
 
 
@@ -73,14 +79,16 @@ def summary(data_dir: Path) -> str:
         by_provider: dict[str, int] = {}
         for f in dataset.files:
             provider = Path(f).stem
-            by_provider[provider] = by_provider.get(provider, 0) + ds.dataset(f, format="parquet").count_rows()
+            by_provider[provider] = (
+                by_provider.get(provider, 0) + ds.dataset(f, format="parquet").count_rows()
+            )
         detail = ", ".join(f"{k} {v:,}" for k, v in sorted(by_provider.items()))
         lines.append(f"  {table_dir.name:<18} {table.num_rows:>9,} rows   ({detail})")
     lines += [
         "",
         f"  raw payloads + manifests: {data_dir / 'raw'}",
         f"  warehouse (Parquet, hive): {warehouse}",
-        "  query it:  .venv/bin/python -c \"import duckdb; print(duckdb.sql(\\\"select provider, count(*) from "
+        '  query it:  .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"select provider, count(*) from '
         "read_parquet('data/warehouse/messages/*/*.parquet', hive_partitioning=true) group by 1\\\"))\"",
         "  open the UI: make dev   (then http://127.0.0.1:3000)",
         "",
@@ -96,13 +104,30 @@ def run(args: argparse.Namespace) -> int:
     days = [(first + timedelta(days=i)).isoformat() for i in range(args.days)]
     process, sim_env = start_simulator(args.volume, ["--timezone", tz, "--variant", args.variant])
     try:
-        print(f"simulator at {sim_env['SIMULATOR_URL']}; materializing {days[0]}...{days[-1]} for every vendor")
+        print(
+            f"simulator at {sim_env['SIMULATOR_URL']}; materializing {days[0]}...{days[-1]} for every vendor"
+        )
         sessions = write_wannabot_registry(sim_env["SIMULATOR_URL"], data_dir, days)
-        print(f"wrote a Wannabot session registry of {sessions:,} sessions under {data_dir / 'inbox/wannabot'}")
-        env = {**os.environ, **sim_env, "CHAT_ASSETS_DATA_DIR": str(data_dir),
-               "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT))}
-        command = [str(BIN / "dagster"), "asset", "materialize", "-m", "chat_assets.definitions", "--select", "*",
-                   "--partition-range", f"{days[0]}...{days[-1]}"]
+        print(
+            f"wrote a Wannabot session registry of {sessions:,} sessions under {data_dir / 'inbox/wannabot'}"
+        )
+        env = {
+            **os.environ,
+            **sim_env,
+            "CHAT_ASSETS_DATA_DIR": str(data_dir),
+            "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT)),
+        }
+        command = [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "chat_assets.definitions",
+            "--select",
+            "*",
+            "--partition-range",
+            f"{days[0]}...{days[-1]}",
+        ]
         started = time.monotonic()
         result = subprocess.run(command, env=env, cwd=ROOT, capture_output=not args.verbose, text=True)
         elapsed = time.monotonic() - started
@@ -115,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
         process.terminate()
         process.wait(timeout=10)
     print(summary(data_dir))
-    print(f"  the backfill of {len(days)} days x every asset took {elapsed:.1f} s (one `dagster asset materialize` run)\n")
+    print(
+        f"  the backfill of {len(days)} days x every asset took {elapsed:.1f} s (one `dagster asset materialize` run)\n"
+    )
     return 0
 
 
@@ -124,19 +151,33 @@ def dev(args: argparse.Namespace) -> int:
     tz = os.environ.get("CHAT_ASSETS_TIMEZONE", "America/Bogota")
     data_dir = Path(os.environ.get("CHAT_ASSETS_DATA_DIR", ROOT / "data")).resolve()
     process, sim_env = start_simulator(args.volume, ["--timezone", tz, "--variant", args.variant])
-    env = {**os.environ, **sim_env, "CHAT_ASSETS_DATA_DIR": str(data_dir),
-           "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT))}
+    env = {
+        **os.environ,
+        **sim_env,
+        "CHAT_ASSETS_DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT)),
+    }
     yesterday = datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
-    write_wannabot_registry(sim_env["SIMULATOR_URL"], data_dir,
-                            [(yesterday - timedelta(days=i)).isoformat() for i in range(7)])
+    write_wannabot_registry(
+        sim_env["SIMULATOR_URL"], data_dir, [(yesterday - timedelta(days=i)).isoformat() for i in range(7)]
+    )
     # Schedules and sensors ship stopped (they spend vendor quota); against the simulator they run.
     for kind in ("schedule", "sensor"):
-        subprocess.run([str(BIN / "dagster"), kind, "start", "--start-all", "-w", "workspace.yaml"], env=env, cwd=ROOT,
-                       check=False, capture_output=True)
-    print(f"simulator at {sim_env['SIMULATOR_URL']}; schedules and sensors started; starting dagster dev on "
-          f"http://127.0.0.1:{args.port} (Ctrl-C stops both)")
+        subprocess.run(
+            [str(BIN / "dagster"), kind, "start", "--start-all", "-w", "workspace.yaml"],
+            env=env,
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+        )
+    print(
+        f"simulator at {sim_env['SIMULATOR_URL']}; schedules and sensors started; starting dagster dev on "
+        f"http://127.0.0.1:{args.port} (Ctrl-C stops both)"
+    )
     try:
-        return subprocess.call([str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(args.port)], env=env, cwd=ROOT)
+        return subprocess.call(
+            [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(args.port)], env=env, cwd=ROOT
+        )
     except KeyboardInterrupt:
         return 0
     finally:
@@ -158,28 +199,40 @@ def check(args: argparse.Namespace) -> int:
     checked = subprocess.run([dg, "check", "defs"], env=env, cwd=ROOT, check=False)
     if checked.returncode:
         return checked.returncode
-    listed = subprocess.run([dg, "list", "defs", "--json"], env=env, cwd=ROOT, check=False, capture_output=True,
-                            text=True)
+    listed = subprocess.run(
+        [dg, "list", "defs", "--json"], env=env, cwd=ROOT, check=False, capture_output=True, text=True
+    )
     if listed.returncode:
         sys.stderr.write(listed.stdout + listed.stderr)
         return listed.returncode
     found = json.loads(listed.stdout)
     assets = found.get("assets", [])
-    print(f"dg list defs: {len(assets)} assets, {len(found.get('schedules', []))} schedules, "
-          f"{len(found.get('sensors', []))} sensors, {len(found.get('jobs', []))} jobs")
+    print(
+        f"dg list defs: {len(assets)} assets, {len(found.get('schedules', []))} schedules, "
+        f"{len(found.get('sensors', []))} sensors, {len(found.get('jobs', []))} jobs"
+    )
     return 0 if assets else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chat_assets.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m chat_assets.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="materialize the last complete days against the simulator")
     p_run.add_argument("--days", type=int, default=7)
-    p_run.add_argument("--volume", default="40-120", help="simulated conversations per account per day, MIN-MAX")
+    p_run.add_argument(
+        "--volume", default="40-120", help="simulated conversations per account per day, MIN-MAX"
+    )
     p_run.add_argument("--verbose", action="store_true", help="show Dagster's own output")
-    p_run.add_argument("--variant", choices=VARIANTS, default="default",
-                       help="the simulator's rendering of the vendor documents (the summary is the same for each)")
+    p_run.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default="default",
+        help="the simulator's rendering of the vendor documents (the summary is the same for each)",
+    )
     p_run.set_defaults(func=run)
     p_dev = sub.add_parser("dev", help="the simulator plus `dagster dev`")
     p_dev.add_argument("--volume", default="40-120")
@@ -187,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     p_dev.add_argument("--variant", choices=VARIANTS, default="default")
     p_dev.set_defaults(func=dev)
     sub.add_parser("check", help="dg check defs and dg list defs with every vendor configured").set_defaults(
-        func=check)
+        func=check
+    )
     args = parser.parse_args(argv)
     if shutil.which("dagster", path=str(BIN)) is None:
         raise SystemExit("dagster is not installed in this environment; run `make demo` (it installs it)")

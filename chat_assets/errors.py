@@ -105,7 +105,9 @@ class RequestRejectedError(VendorError):
 
 class NotReadyError(VendorError):
     kind = "not available yet"
-    default_action = "Nothing to fix: the vendor publishes this day later. The next scheduled run picks it up."
+    default_action = (
+        "Nothing to fix: the vendor publishes this day later. The next scheduled run picks it up."
+    )
     # Waiting inside a run does not help (a report appears hours later): the next schedule tick retries.
     retryable = False
 
@@ -142,8 +144,10 @@ class UnexpectedError(VendorError):
     """
 
     kind = "unexpected error"
-    default_action = ("Nothing we foresaw: report it with the kept raw files and the run id. Re-running will "
-                      "not help until the cause is known.")
+    default_action = (
+        "Nothing we foresaw: report it with the kept raw files and the run id. Re-running will "
+        "not help until the cause is known."
+    )
 
 
 def to_failure(error: VendorError) -> dg.Failure:

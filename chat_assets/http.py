@@ -60,7 +60,6 @@ class Redactor:
         return text
 
 
-
 @dataclass(frozen=True)
 class HttpPolicy:
     connect_timeout: float = 10.0
@@ -159,7 +158,9 @@ class VendorHttp:
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
 
-    def describe(self, method: str, url: str, params: dict[str, Any] | None = None, body: Any = None) -> dict[str, Any]:
+    def describe(
+        self, method: str, url: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> dict[str, Any]:
         """A redacted description of a request, for manifests and metadata."""
         full = url + ("?" + urlencode(params) if params else "")
         out: dict[str, Any] = {"method": method, "url": self.redact(full)}
@@ -178,8 +179,17 @@ class VendorHttp:
             self.stats.retries += int(retried)
             self.stats.waited_s += waited
 
-    def _send(self, method: str, url: str, *, params: dict[str, Any] | None, json: Any,
-              headers: dict[str, str] | None, account: str | None, day: str | None) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        headers: dict[str, str] | None,
+        account: str | None,
+        day: str | None,
+    ) -> httpx.Response:
         """One request, its redirects followed by hand (at most 5), its body read up to the cap.
 
         A redirect to another origin (scheme, host or port) is refused when the request carries a
@@ -196,36 +206,66 @@ class VendorHttp:
             finally:
                 response.close()
             if not response.is_redirect or "location" not in response.headers:
-                return httpx.Response(response.status_code, headers=_plain_headers(response.headers), content=body,
-                                      request=request)
+                return httpx.Response(
+                    response.status_code,
+                    headers=_plain_headers(response.headers),
+                    content=body,
+                    request=request,
+                )
             target = request.url.join(response.headers["location"])
             if target.copy_with(path="/", query=None, fragment=None) != origin and carries_secret:
                 raise PayloadError(
-                    self.vendor, account, day,
+                    self.vendor,
+                    account,
+                    day,
                     f"the vendor redirected to another origin ({target.scheme}://{target.host}:{target.port or ''}); "
                     "the request carries credentials, so it was not followed",
                     action="Check the *_BASE_URL: it should be the vendor's own host. A proxy that redirects "
-                           "elsewhere would receive the credentials.")
+                    "elsewhere would receive the credentials.",
+                )
             same = target.copy_with(path="/", query=None, fragment=None) == origin
-            keep = request.headers if same else {k: v for k, v in request.headers.items()
-                                                 if k.lower() not in ("authorization", "cookie")}
-            method_next = "GET" if response.status_code in (301, 302, 303) and request.method == "POST" else request.method
-            request = self.client.build_request(method_next, target, headers=keep,
-                                                content=request.content if method_next == request.method else None)
+            keep = (
+                request.headers
+                if same
+                else {
+                    k: v for k, v in request.headers.items() if k.lower() not in ("authorization", "cookie")
+                }
+            )
+            method_next = (
+                "GET"
+                if response.status_code in (301, 302, 303) and request.method == "POST"
+                else request.method
+            )
+            request = self.client.build_request(
+                method_next,
+                target,
+                headers=keep,
+                content=request.content if method_next == request.method else None,
+            )
         raise PayloadError(self.vendor, account, day, "more than 5 redirects")
 
     def _read_capped(self, response: httpx.Response, account: str | None, day: str | None) -> bytes:
         cap = self.limits.max_body_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
-            raise PayloadError(self.vendor, account, day, self.limits.body_error(int(declared)),
-                               action="Raise CHAT_ASSETS_MAX_BODY_MB if the vendor really sends this much.")
+            raise PayloadError(
+                self.vendor,
+                account,
+                day,
+                self.limits.body_error(int(declared)),
+                action="Raise CHAT_ASSETS_MAX_BODY_MB if the vendor really sends this much.",
+            )
         chunks, size = [], 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > cap:
-                raise PayloadError(self.vendor, account, day, self.limits.body_error(size),
-                                   action="Raise CHAT_ASSETS_MAX_BODY_MB if the vendor really sends this much.")
+                raise PayloadError(
+                    self.vendor,
+                    account,
+                    day,
+                    self.limits.body_error(size),
+                    action="Raise CHAT_ASSETS_MAX_BODY_MB if the vendor really sends this much.",
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -257,8 +297,9 @@ class VendorHttp:
             response: httpx.Response | None = None
             try:
                 with self._slots, guard:
-                    response = self._send(method, url, params=params, json=json, headers=headers,
-                                          account=account, day=day)
+                    response = self._send(
+                        method, url, params=params, json=json, headers=headers, account=account, day=day
+                    )
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}: {self.redact(str(exc))}"
                 last_status = None
@@ -266,8 +307,12 @@ class VendorHttp:
                 delay = self._backoff(attempt)
             else:
                 last_status = response.status_code
-                transient = response.status_code in self.policy.retry_statuses or bool(retry_on and retry_on(response))
-                self._count(str(response.status_code), transient and attempt < self.policy.max_attempts, waited)
+                transient = response.status_code in self.policy.retry_statuses or bool(
+                    retry_on and retry_on(response)
+                )
+                self._count(
+                    str(response.status_code), transient and attempt < self.policy.max_attempts, waited
+                )
                 if not transient:
                     return response
                 # Redact first, then cut: a cut must never leave the start of a token behind.
@@ -275,7 +320,9 @@ class VendorHttp:
                 hinted = retry_after_seconds(response)
                 if hinted is not None and hinted > self.policy.retry_after_max:
                     raise RateLimitedError(
-                        self.vendor, account, day,
+                        self.vendor,
+                        account,
+                        day,
                         f"the vendor asked to wait {hinted:.0f} s (Retry-After), longer than we wait inside a run",
                         action=f"Re-run the partition after {hinted:.0f} s.",
                     )
@@ -284,20 +331,34 @@ class VendorHttp:
                 break
             log.warning(
                 "%s: %s %s failed (%s); retry %d/%d in %.2fs",
-                self.vendor, method, self.redact(str(httpx.URL(url, params=params))), last_problem,
-                attempt, self.policy.max_attempts - 1, delay,
+                self.vendor,
+                method,
+                self.redact(str(httpx.URL(url, params=params))),
+                last_problem,
+                attempt,
+                self.policy.max_attempts - 1,
+                delay,
             )
             self.sleep(delay)
         if last_status == 429:
             raise RateLimitedError(
-                self.vendor, account, day, f"still rate limited after {self.policy.max_attempts} attempts ({last_problem})"
+                self.vendor,
+                account,
+                day,
+                f"still rate limited after {self.policy.max_attempts} attempts ({last_problem})",
             )
         raise UnavailableError(
-            self.vendor, account, day, f"no good answer after {self.policy.max_attempts} attempts (last: {last_problem})"
+            self.vendor,
+            account,
+            day,
+            f"no good answer after {self.policy.max_attempts} attempts (last: {last_problem})",
         )
 
 
 def _plain_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
     """The answer's headers as they describe the bytes we now hold (already decoded, whole)."""
-    return [(k, v) for k, v in headers.multi_items() if k.lower() not in ("content-encoding", "content-length",
-                                                                          "transfer-encoding")]
+    return [
+        (k, v)
+        for k, v in headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]

@@ -25,8 +25,10 @@ class Limits:
     max_zip_ratio: float = 200.0
 
     def body_error(self, size: int) -> str:
-        return (f"the answer is larger than CHAT_ASSETS_MAX_BODY_MB={self.max_body_bytes // MIB} "
-                f"(at least {size // MIB} MiB arrived)")
+        return (
+            f"the answer is larger than CHAT_ASSETS_MAX_BODY_MB={self.max_body_bytes // MIB} "
+            f"(at least {size // MIB} MiB arrived)"
+        )
 
 
 def limits(environ: Mapping[str, str] | None = None) -> Limits:

@@ -7,7 +7,6 @@ same bytes), the schema, the sentiment columns, the blocking checks, atomic ware
 per-day metadata.
 """
 
-
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,9 +27,24 @@ NormalizeOne = Callable[["NormalizeInput"], Mapping[str, pa.Table]]
 class NormalizeInput:
     """What a vendor normalizer gets for one account-day: the store, the manifest, the zone."""
 
-    def __init__(self, store: DataStore, vendor: str, day: str, account: str, manifest: dict[str, Any], tz: str,
-                 resource: Any = None):
-        self.store, self.vendor, self.day, self.account, self.manifest, self.tz = store, vendor, day, account, manifest, tz
+    def __init__(
+        self,
+        store: DataStore,
+        vendor: str,
+        day: str,
+        account: str,
+        manifest: dict[str, Any],
+        tz: str,
+        resource: Any = None,
+    ):
+        self.store, self.vendor, self.day, self.account, self.manifest, self.tz = (
+            store,
+            vendor,
+            day,
+            account,
+            manifest,
+            tz,
+        )
         #: The vendor's resource (its settings, e.g. Multichat's column override), when the asset has it.
         self.resource = resource
         #: Facts worth showing in the day's metadata (dialects found, unknown columns, ...).
@@ -44,14 +58,24 @@ class NormalizeInput:
             if entry.get("superseded"):  # kept as received, replaced by a later answer in the same fetch
                 continue
             if name.startswith(prefix) and name.endswith(suffix):
-                out.append((entry.get("path") or f"{self.store.raw_dir(self.vendor, self.day, self.account)}/{name}", entry))
+                out.append(
+                    (
+                        entry.get("path")
+                        or f"{self.store.raw_dir(self.vendor, self.day, self.account)}/{name}",
+                        entry,
+                    )
+                )
         return out
 
     def read(self, rel: str) -> bytes:
         return self.store.read_bytes(rel)
 
     def read_json_documents(
-        self, files: Sequence[tuple[str, dict[str, Any]]], schema: pa.Schema, what: str, wrap_key: str | None = None
+        self,
+        files: Sequence[tuple[str, dict[str, Any]]],
+        schema: pa.Schema,
+        what: str,
+        wrap_key: str | None = None,
     ) -> pa.Table:
         """One row per raw JSON file, parsed in one Arrow call; a bad file fails naming that file."""
         from chat_assets.canonical import read_json_many
@@ -60,11 +84,12 @@ class NormalizeInput:
             return read_json_many([self.read(rel) for rel, _ in files], schema, wrap_key=wrap_key)
         except ValueError as exc:
             index = exc.args[1] if len(exc.args) > 1 else 0
-            raise self.payload_error(files[index][0], f"{what} is not the documented JSON: {exc.args[0]}") from None
+            raise self.payload_error(
+                files[index][0], f"{what} is not the documented JSON: {exc.args[0]}"
+            ) from None
 
     def payload_error(self, rel: str, problem: str) -> PayloadError:
         return PayloadError(self.vendor, self.account, self.day, problem, raw_path=self.store.abspath(rel))
-
 
 
 def normalized_assets(
@@ -95,15 +120,30 @@ def normalized_assets(
     ]
 
     messages_key = dg.AssetKey([vendor, "messages"])
-    check_specs = [
-        dg.AssetCheckSpec("message_ids_unique", asset=messages_key, blocking=True,
-                          description="message_id is unique per (provider, account)."),
-        dg.AssetCheckSpec("vocabularies", asset=messages_key, blocking=True,
-                          description="sender_role and content_type are in the canonical vocabularies."),
-        dg.AssetCheckSpec("sent_at_within_day", asset=messages_key,
-                          description="sent_at falls in the partition's day, give or take 24 hours (vendors that "
-                                      "report by close date return conversations that cross midnight)."),
-    ] if "messages" in tables else []
+    check_specs = (
+        [
+            dg.AssetCheckSpec(
+                "message_ids_unique",
+                asset=messages_key,
+                blocking=True,
+                description="message_id is unique per (provider, account).",
+            ),
+            dg.AssetCheckSpec(
+                "vocabularies",
+                asset=messages_key,
+                blocking=True,
+                description="sender_role and content_type are in the canonical vocabularies.",
+            ),
+            dg.AssetCheckSpec(
+                "sent_at_within_day",
+                asset=messages_key,
+                description="sent_at falls in the partition's day, give or take 24 hours (vendors that "
+                "report by close date return conversations that cross midnight).",
+            ),
+        ]
+        if "messages" in tables
+        else []
+    )
 
     @dg.multi_asset(
         name=f"{vendor}_normalized",
@@ -137,7 +177,9 @@ def normalized_assets(
             notes: dict[str, Any] = {}
             for account in accounts:
                 manifest = store.raw_manifest(vendor, day, account) or {}
-                inp = NormalizeInput(store, vendor, day, account, manifest, resource.timezone, vendor_resource)
+                inp = NormalizeInput(
+                    store, vendor, day, account, manifest, resource.timezone, vendor_resource
+                )
                 try:
                     out = normalize_one(inp)
                 except VendorError as error:
@@ -151,26 +193,44 @@ def normalized_assets(
                 except dg.Failure:
                     raise
                 except Exception as exc:  # the one boundary for normalization: a named, unretried failure
-                    raise to_failure(UnexpectedError(
-                        vendor, account, day, f"{type(exc).__name__}: {exc}",
-                        raw_path=store.abspath(store.raw_dir(vendor, day, account)))) from None
+                    raise to_failure(
+                        UnexpectedError(
+                            vendor,
+                            account,
+                            day,
+                            f"{type(exc).__name__}: {exc}",
+                            raw_path=store.abspath(store.raw_dir(vendor, day, account)),
+                        )
+                    ) from None
                 for table in tables:
                     parts[table].append(out.get(table, schemas.empty(table)))
                 notes.update({f"{account} {key}": value for key, value in inp.notes.items()})
             for table in tables:
-                data = pa.concat_tables([schemas.conform(table, t) for t in parts[table]]) if parts[table] else schemas.empty(table)
+                data = (
+                    pa.concat_tables([schemas.conform(table, t) for t in parts[table]])
+                    if parts[table]
+                    else schemas.empty(table)
+                )
                 if table == "messages":
                     # One order whatever order pages, sessions or windows arrived in: same input, same bytes.
-                    data = data.sort_by([("account", "ascending"), ("conversation_id", "ascending"), ("seq", "ascending")])
+                    data = data.sort_by(
+                        [("account", "ascending"), ("conversation_id", "ascending"), ("seq", "ascending")]
+                    )
                     data = with_sentiment(schemas.validate_messages(data))
                     outcomes["message_ids_unique"].append((day, *checks.unique_message_ids(data)))
                     outcomes["vocabularies"].append((day, *checks.vocabularies(data)))
-                    outcomes["sent_at_within_day"].append((day, *checks.sent_at_within_day(data, day, resource.timezone)))
+                    outcomes["sent_at_within_day"].append(
+                        (day, *checks.sent_at_within_day(data, day, resource.timezone))
+                    )
                 store.write_table(table, day, vendor, data)
                 totals[table] += data.num_rows
                 context.add_asset_metadata(
-                    {**table_metadata(table, data), **notes, "elapsed_s": round(time.monotonic() - day_started, 3),
-                     "path": dg.MetadataValue.path(store.abspath(store.table_path(table, day, vendor)))},
+                    {
+                        **table_metadata(table, data),
+                        **notes,
+                        "elapsed_s": round(time.monotonic() - day_started, 3),
+                        "path": dg.MetadataValue.path(store.abspath(store.table_path(table, day, vendor))),
+                    },
                     asset_key=dg.AssetKey([vendor, table]),
                     partition_key=day,
                 )
@@ -178,9 +238,16 @@ def normalized_assets(
             key = dg.AssetKey([vendor, table])
             yield dg.MaterializeResult(
                 asset_key=key,
-                metadata={"days": len(context.partition_keys), "rows_written": totals[table],
-                          "elapsed_s": round(time.monotonic() - started, 3)},
-                check_results=[checks.check_result(spec, outcomes[spec.name]) for spec in check_specs if spec.asset_key == key],
+                metadata={
+                    "days": len(context.partition_keys),
+                    "rows_written": totals[table],
+                    "elapsed_s": round(time.monotonic() - started, 3),
+                },
+                check_results=[
+                    checks.check_result(spec, outcomes[spec.name])
+                    for spec in check_specs
+                    if spec.asset_key == key
+                ],
             )
 
     return _normalize

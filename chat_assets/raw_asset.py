@@ -10,7 +10,6 @@ The asset is daily-partitioned with a single-run backfill policy: a backfill or
 (`context.add_asset_metadata(..., partition_key=day)`), so the UI plots per day.
 """
 
-
 import time
 from collections.abc import Sequence
 
@@ -76,7 +75,12 @@ def fetch_days(
     if not intraday:
         errors += [not_over_yet(vendor, day, tz) for day in days if not partitions.is_closed(day, tz)]
         days = [day for day in days if partitions.is_closed(day, tz)]
-    todo = {(day, account) for day in days for account in accounts if refetch or not store.raw_is_complete(vendor, day, account)}
+    todo = {
+        (day, account)
+        for day in days
+        for account in accounts
+        if refetch or not store.raw_is_complete(vendor, day, account)
+    }
     client.prepare(sorted({day for day, _ in todo}))
     totals = {"files": 0, "bytes": 0, "records": 0, "fetched": 0, "skipped": 0}
     for day in days:
@@ -89,7 +93,9 @@ def fetch_days(
                 continue
             fetch = None
             try:
-                fetch = store.raw_fetch(vendor, day, account, client.describe(day, account), redact=client.redact)
+                fetch = store.raw_fetch(
+                    vendor, day, account, client.describe(day, account), redact=client.redact
+                )
                 with fetch:
                     fetch.note(day_closed=partitions.is_closed(day, tz))
                     client.fetch_day(fetch, day, account)
@@ -97,9 +103,13 @@ def fetch_days(
                 errors.append(error)
                 context.log.error(str(error))
                 continue
-            except Exception as exc:  # the one boundary: nothing escapes as a raw traceback or unredacted text
+            except (
+                Exception
+            ) as exc:  # the one boundary: nothing escapes as a raw traceback or unredacted text
                 kept = store.abspath(fetch.kept_at) if fetch is not None and fetch.kept_at else None
-                error = UnexpectedError(vendor, account, day, client.redact(f"{type(exc).__name__}: {exc}"), raw_path=kept)
+                error = UnexpectedError(
+                    vendor, account, day, client.redact(f"{type(exc).__name__}: {exc}"), raw_path=kept
+                )
                 errors.append(error)
                 context.log.error(str(error))
                 continue

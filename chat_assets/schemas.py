@@ -14,8 +14,22 @@ from chat_assets.errors import SchemaError
 PROVIDERS = ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
 SENDER_ROLES = ("customer", "bot", "agent", "system")
 CONTENT_TYPES = (
-    "text", "image", "file", "audio", "video", "location", "cards", "list", "html",
-    "sticker", "contact", "buttons", "checkout", "push_permission", "template", "other",
+    "text",
+    "image",
+    "file",
+    "audio",
+    "video",
+    "location",
+    "cards",
+    "list",
+    "html",
+    "sticker",
+    "contact",
+    "buttons",
+    "checkout",
+    "push_permission",
+    "template",
+    "other",
 )
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -173,7 +187,9 @@ def conform(table: str, data: pa.Table) -> pa.Table:
             try:
                 column = column.cast(target.type, safe=True)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise SchemaError(table, target.name, f"type {column.type} cannot become {target.type}: {exc}") from None
+                raise SchemaError(
+                    table, target.name, f"type {column.type} cannot become {target.type}: {exc}"
+                ) from None
         if not target.nullable and column.null_count:
             raise SchemaError(table, target.name, f"{column.null_count} null value(s) in a required column")
         columns.append(column)

@@ -77,7 +77,9 @@ def component(value: object, what: str = "name") -> str:
             out.append("".join(f"~{b:02X}" for b in ch.encode("utf-8")))
     name = "".join(out)
     if len(name) > MAX_COMPONENT:
-        raise UnsafePathError(f"{what} {value[:40]!r}... is too long to name a file ({len(value)} characters)")
+        raise UnsafePathError(
+            f"{what} {value[:40]!r}... is too long to name a file ({len(value)} characters)"
+        )
     return name
 
 
@@ -89,7 +91,7 @@ def decode_component(name: str) -> str:
     i = 0
     while i < len(name):
         if name[i] == "~" and _ESCAPE.match(name, i):
-            out.append(int(name[i + 1:i + 3], 16))
+            out.append(int(name[i + 1 : i + 3], 16))
             i += 3
         else:
             out.extend(name[i].encode("utf-8"))
@@ -281,7 +283,7 @@ class DataStore:
             new = [src for src in self.fs.find(staging)]
             manifest = [src for src in new if src.endswith("/" + MANIFEST)]
             for src in [src for src in new if src not in manifest] + manifest:
-                dst = final + src[len(staging):]
+                dst = final + src[len(staging) :]
                 self.fs.copy(src, dst)
                 old.discard(dst)
             for leftover in old:
@@ -319,7 +321,9 @@ class DataStore:
     def raw_is_complete(self, provider: str, day: str, account: str) -> bool:
         """A complete fetch made after its day was over (an intraday fetch is refreshed later)."""
         manifest = self.raw_manifest(provider, day, account)
-        return bool(manifest and manifest.get("complete") and manifest.get("notes", {}).get("day_closed", True))
+        return bool(
+            manifest and manifest.get("complete") and manifest.get("notes", {}).get("day_closed", True)
+        )
 
     def raw_accounts(self, provider: str, day: str) -> list[str]:
         """The accounts stored for a day, as the vendor or the configuration names them."""
@@ -342,8 +346,15 @@ class DataStore:
         stamp = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}"
         return f"raw/_failed/{component(provider)}/{check_day(day)}/{component(account, 'account')}/{stamp}"
 
-    def keep_failed(self, provider: str, day: str, account: str, name: str, data: bytes,
-                    redact: Callable[[str], str] | None = None) -> str:
+    def keep_failed(
+        self,
+        provider: str,
+        day: str,
+        account: str,
+        name: str,
+        data: bytes,
+        redact: Callable[[str], str] | None = None,
+    ) -> str:
         """Keep a payload that failed outside a RawFetch (judged after receipt); returns its absolute path."""
         rel = f"{self.failed_dir(provider, day, account)}/{component(name, 'file name')}"
         self.write_bytes(rel, _redact_bytes(redact or self.redact, data))
@@ -431,19 +442,30 @@ class RawFetch:
         if self.store.is_local:
             # Held while this fetch lives: a sweep removes only staging folders whose owner died.
             self._owner = contextlib.ExitStack()
-            self._owner.enter_context(file_lock(self.store.abspath(f"{STAGING}/locks/{self.staging_name}.lock")))
+            self._owner.enter_context(
+                file_lock(self.store.abspath(f"{STAGING}/locks/{self.staging_name}.lock"))
+            )
             self.store.sweep_staging()
         if self.existing:
             for name in self.existing:
-                self.store.write_bytes(f"{self.staging_rel}/{name}", self.store.read_bytes(f"{self.final_rel}/{name}"))
+                self.store.write_bytes(
+                    f"{self.staging_rel}/{name}", self.store.read_bytes(f"{self.final_rel}/{name}")
+                )
             self.files.extend(self.existing.values())
         return self
 
     def reference(self, rel: str, **info: Any) -> str:
         """Record a shared file (see `DataStore.write_shared`) as part of this fetch."""
         data = self.store.read_bytes(rel)
-        self.files.append({"name": rel.rsplit("/", 1)[1], "path": rel, "bytes": len(data),
-                           "sha256": hashlib.sha256(data).hexdigest(), **info})
+        self.files.append(
+            {
+                "name": rel.rsplit("/", 1)[1],
+                "path": rel,
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                **info,
+            }
+        )
         return rel
 
     def _unique(self, name: str) -> str:

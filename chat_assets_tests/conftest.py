@@ -71,6 +71,10 @@ def materialize(
     chosen = [a for a in assets if set(a.keys) & keys]
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last or first}
     return dg.materialize(
-        chosen, resources=defs.resources, tags=tags, instance=instance, raise_on_error=raise_on_error,
+        chosen,
+        resources=defs.resources,
+        tags=tags,
+        instance=instance,
+        raise_on_error=raise_on_error,
         run_config=run_config,
     )

@@ -14,8 +14,9 @@ TZ = "America/Bogota"
 
 def convs(config: SimulatorConfig, vendor: str, account: str, day: str) -> tuple[SimConversation, ...]:
     agents = vendor not in ("neoagent", "wannabot")
-    return day_conversations(config.seed, vendor, account, day, config.timezone, tuple(config.volume), agents,
-                             vendor == "wannabot")
+    return day_conversations(
+        config.seed, vendor, account, day, config.timezone, tuple(config.volume), agents, vendor == "wannabot"
+    )
 
 
 def previous(day: str) -> str:

@@ -18,16 +18,40 @@ from chat_assets.analytics.tables import (
 T0 = datetime(2025, 10, 3, 15, 0, tzinfo=UTC)
 
 
-def msg(conv: str, seq: int, role: str, at: float | None, *, provider: str = "wolkvox", account: str = "0042",
-        customer: str | None = "c1", agent: str | None = None, sentiment: float | None = None,
-        vendor: str | None = None, fallback: bool = False) -> dict:
+def msg(
+    conv: str,
+    seq: int,
+    role: str,
+    at: float | None,
+    *,
+    provider: str = "wolkvox",
+    account: str = "0042",
+    customer: str | None = "c1",
+    agent: str | None = None,
+    sentiment: float | None = None,
+    vendor: str | None = None,
+    fallback: bool = False,
+) -> dict:
     return {
-        "provider": provider, "account": account, "conversation_id": conv, "message_id": f"{conv}:{seq}", "seq": seq,
-        "sent_at": None if at is None else T0 + timedelta(seconds=at), "sender_role": role, "sender_id": None,
-        "sender_name": None, "customer_id": customer, "customer_name": "Ana" if customer else None,
-        "agent_name": agent if role == "agent" else None, "channel": "whatsapp", "content_type": "text",
-        "text": "x", "is_fallback": fallback, "provider_sentiment": vendor,
-        "sentiment": sentiment if role in ("customer", "agent") else None, "raw_ref": "raw/x#0",
+        "provider": provider,
+        "account": account,
+        "conversation_id": conv,
+        "message_id": f"{conv}:{seq}",
+        "seq": seq,
+        "sent_at": None if at is None else T0 + timedelta(seconds=at),
+        "sender_role": role,
+        "sender_id": None,
+        "sender_name": None,
+        "customer_id": customer,
+        "customer_name": "Ana" if customer else None,
+        "agent_name": agent if role == "agent" else None,
+        "channel": "whatsapp",
+        "content_type": "text",
+        "text": "x",
+        "is_fallback": fallback,
+        "provider_sentiment": vendor,
+        "sentiment": sentiment if role in ("customer", "agent") else None,
+        "raw_ref": "raw/x#0",
     }
 
 
@@ -35,19 +59,25 @@ def table(rows: list[dict]) -> pa.Table:
     return schemas.conform("messages", pa.Table.from_pylist(rows, schema=schemas.MESSAGES))
 
 
-MESSAGES = table([
-    # A: bot greets first, customer asks, bot answers, agent takes over; customer writes after the reply.
-    msg("A", 0, "bot", 0), msg("A", 1, "customer", 10, sentiment=-0.6, vendor="negative"),
-    msg("A", 2, "bot", 13, fallback=True), msg("A", 3, "agent", 70, agent="Laura", sentiment=0.4),
-    msg("A", 4, "customer", 100, sentiment=0.8, vendor="very positive"),
-    # B: customer asks, bot replies, customer never writes again (abandoned), no agent (contained).
-    msg("B", 0, "customer", 200, customer="c2", sentiment=0.0, vendor="neutral"), msg("B", 1, "bot", 205, customer="c2"),
-    # C: a vendor without message times (Neoagent-like): only the first message is timed.
-    msg("C", 0, "customer", 300, customer="c3", sentiment=-0.9), msg("C", 1, "bot", None, customer="c3"),
-    msg("C", 2, "customer", None, customer="c3", sentiment=-0.5),
-    # D: customer only, nobody answered yet.
-    msg("D", 0, "customer", 400, customer="c1", sentiment=None),
-])
+MESSAGES = table(
+    [
+        # A: bot greets first, customer asks, bot answers, agent takes over; customer writes after the reply.
+        msg("A", 0, "bot", 0),
+        msg("A", 1, "customer", 10, sentiment=-0.6, vendor="negative"),
+        msg("A", 2, "bot", 13, fallback=True),
+        msg("A", 3, "agent", 70, agent="Laura", sentiment=0.4),
+        msg("A", 4, "customer", 100, sentiment=0.8, vendor="very positive"),
+        # B: customer asks, bot replies, customer never writes again (abandoned), no agent (contained).
+        msg("B", 0, "customer", 200, customer="c2", sentiment=0.0, vendor="neutral"),
+        msg("B", 1, "bot", 205, customer="c2"),
+        # C: a vendor without message times (Neoagent-like): only the first message is timed.
+        msg("C", 0, "customer", 300, customer="c3", sentiment=-0.9),
+        msg("C", 1, "bot", None, customer="c3"),
+        msg("C", 2, "customer", None, customer="c3", sentiment=-0.5),
+        # D: customer only, nobody answered yet.
+        msg("D", 0, "customer", 400, customer="c1", sentiment=None),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +92,9 @@ def row(frame, conv: str) -> dict:  # type: ignore[no-untyped-def]
 def test_conversation_with_handoff(frame) -> None:  # type: ignore[no-untyped-def]
     a = row(frame, "A")
     assert (a["n_messages"], a["n_customer"], a["n_bot"], a["n_agent"]) == (5, 2, 2, 1)
-    assert a["first_response_s"] == 3.0  # customer at +10 s, bot at +13 s (the greeting before does not count)
+    assert (
+        a["first_response_s"] == 3.0
+    )  # customer at +10 s, bot at +13 s (the greeting before does not count)
     assert a["duration_s"] == 100.0 and a["started_at"] == T0 and a["ended_at"] == T0 + timedelta(seconds=100)
     assert a["handoff"] and not a["contained"] and a["fallback_count"] == 1 and a["agent_name"] == "Laura"
     assert a["sentiment"] == pytest.approx(0.1) and a["sentiment_label"] == "positive"  # mean of -0.6 and 0.8
@@ -97,8 +129,13 @@ def test_unanswered_conversation(frame) -> None:  # type: ignore[no-untyped-def]
 def test_engagement_daily(frame) -> None:  # type: ignore[no-untyped-def]
     daily, agents = engagement_tables(frame, {("wolkvox", "0042"): {"c2", "someone-else"}})
     [e] = daily.to_pylist()
-    assert (e["conversations"], e["messages"], e["customer_messages"], e["bot_messages"], e["agent_messages"]) == (
-        4, 11, 6, 4, 1)
+    assert (
+        e["conversations"],
+        e["messages"],
+        e["customer_messages"],
+        e["bot_messages"],
+        e["agent_messages"],
+    ) == (4, 11, 6, 4, 1)
     assert e["messages_per_conversation_mean"] == 2.75 and e["messages_per_conversation_median"] == 2.5
     assert e["unique_customers"] == 3 and e["returning_customers"] == 1  # c2 was seen in the previous 30 days
     assert e["first_response_median_s"] == 4.0  # A 3 s, B 5 s; C and D have none
@@ -107,8 +144,14 @@ def test_engagement_daily(frame) -> None:  # type: ignore[no-untyped-def]
     assert e["containment_rate"] == 0.75 and e["handoff_rate"] == 0.25 and e["fallback_rate"] == 0.25
     assert e["abandonment_rate"] == pytest.approx(1 / 3)  # of A, B, C (D got no reply): only B
     [agent] = agents.to_pylist()
-    assert agent == {"provider": "wolkvox", "account": "0042", "agent_name": "Laura", "conversations": 1,
-                     "first_response_median_s": 3.0, "customer_sentiment_mean": pytest.approx(0.1)}
+    assert agent == {
+        "provider": "wolkvox",
+        "account": "0042",
+        "agent_name": "Laura",
+        "conversations": 1,
+        "first_response_median_s": 3.0,
+        "customer_sentiment_mean": pytest.approx(0.1),
+    }
 
 
 def test_sentiment_daily(frame) -> None:  # type: ignore[no-untyped-def]
@@ -125,8 +168,10 @@ def test_sentiment_daily(frame) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_metrics_are_null_not_zero_without_data() -> None:
-    rows = [msg("N", 0, "customer", None, provider="neoagent", account="s1", customer=None),
-            msg("N", 1, "bot", None, provider="neoagent", account="s1", customer=None)]
+    rows = [
+        msg("N", 0, "customer", None, provider="neoagent", account="s1", customer=None),
+        msg("N", 1, "bot", None, provider="neoagent", account="s1", customer=None),
+    ]
     frame = conversation_frame(table(rows))
     [e] = engagement_tables(frame, {})[0].to_pylist()
     assert e["first_response_median_s"] is None and e["duration_median_s"] is None

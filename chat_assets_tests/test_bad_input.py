@@ -35,8 +35,10 @@ HTML = b"<html><head><title>Mantenimiento</title></head><body>Volvemos pronto</b
 def good_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("conversaciones-22_2025-10-03.csv", "id_conversacion;fecha_hora;direccion;mensaje\n"
-                                                             "A;03/10/2025 10:00:00;IN;hola\n")
+        archive.writestr(
+            "conversaciones-22_2025-10-03.csv",
+            "id_conversacion;fecha_hora;direccion;mensaje\nA;03/10/2025 10:00:00;IN;hola\n",
+        )
     return buffer.getvalue()
 
 
@@ -45,7 +47,11 @@ def multichat_answer(payload: bytes, status: int = 200) -> Callable[[httpx.Reque
         if "/files/" in request.url.path:
             return httpx.Response(status, content=payload)
         kind = request.url.params["tipo_reporte"]
-        return httpx.Response(200, json={"code": 1, "status": f"https://mc.test/report/files/Ab12Cd34Ef_{kind}-22_{DAY}.csv.zip"})
+        return httpx.Response(
+            200,
+            json={"code": 1, "status": f"https://mc.test/report/files/Ab12Cd34Ef_{kind}-22_{DAY}.csv.zip"},
+        )
+
     return handler
 
 
@@ -53,21 +59,33 @@ GOOD = {
     "multichat": multichat_answer(good_zip()),
     "wolkvox": lambda r: httpx.Response(200, content=doc_text("wolkvox_chat2.json").encode()),
     "jelou": lambda r: httpx.Response(200, content=doc_text("jelou_200.json").encode()),
-    "neoagent": lambda r: httpx.Response(200, content=strip_comments(doc_text("neoagent_response.jsonc")).encode()),
+    "neoagent": lambda r: httpx.Response(
+        200, content=strip_comments(doc_text("neoagent_response.jsonc")).encode()
+    ),
 }
 
 
 def make_client(vendor: str, handler: Callable, store: DataStore, tmp: Path):  # type: ignore[no-untyped-def]
     transport = httpx.MockTransport(handler)
     if vendor == "multichat":
-        return MultichatClient("https://mc.test/report/", "demo", "secret-token-1", TZ, policy=FAST, transport=transport)
+        return MultichatClient(
+            "https://mc.test/report/", "demo", "secret-token-1", TZ, policy=FAST, transport=transport
+        )
     if vendor == "wolkvox":
-        return WolkvoxClient("https://wv.test", "secret-token-2", TZ, state=tmp, min_interval_s=0, policy=FAST,
-                             transport=transport)
+        return WolkvoxClient(
+            "https://wv.test",
+            "secret-token-2",
+            TZ,
+            state=tmp,
+            min_interval_s=0,
+            policy=FAST,
+            transport=transport,
+        )
     if vendor == "jelou":
         return JelouClient("https://jl.test", "user", "secret-pass-3", TZ, policy=FAST, transport=transport)
-    return NeoagentClient("https://neo.test", "secret-key-4", TZ, store=store, state=tmp, policy=FAST,
-                          transport=transport)
+    return NeoagentClient(
+        "https://neo.test", "secret-key-4", TZ, store=store, state=tmp, policy=FAST, transport=transport
+    )
 
 
 def fetch(vendor: str, handler: Callable, store: DataStore, tmp: Path) -> None:
@@ -79,7 +97,9 @@ def fetch(vendor: str, handler: Callable, store: DataStore, tmp: Path) -> None:
         client.close()
 
 
-def assert_kept_and_untouched(vendor: str, store: DataStore, before: dict, error: VendorError, bad: bytes) -> None:
+def assert_kept_and_untouched(
+    vendor: str, store: DataStore, before: dict, error: VendorError, bad: bytes
+) -> None:
     assert f"[{vendor}] account acct day {DAY}" in str(error) and "What to do" in str(error)
     assert error.raw_path and "/raw/_failed/" in error.raw_path
     assert Path(error.raw_path).read_bytes() == bad  # byte for byte, and the error points at it
@@ -92,11 +112,16 @@ def stored(store: DataStore, tmp_path: Path) -> Callable[[str], dict]:
     def _stored(vendor: str) -> dict:
         fetch(vendor, GOOD[vendor], store, tmp_path)
         return {f["name"]: f["sha256"] for f in store.raw_manifest(vendor, DAY, "acct")["files"]}
+
     return _stored
 
 
 def bad_case(vendor: str, payload: bytes, store: DataStore, tmp: Path, before: dict) -> VendorError:
-    handler = multichat_answer(payload) if vendor == "multichat" else (lambda r: httpx.Response(200, content=payload))
+    handler = (
+        multichat_answer(payload)
+        if vendor == "multichat"
+        else (lambda r: httpx.Response(200, content=payload))
+    )
     with pytest.raises(VendorError) as caught:
         fetch(vendor, handler, store, tmp)
     assert_kept_and_untouched(vendor, store, before, caught.value, payload)
@@ -142,20 +167,33 @@ def test_multichat_empty_zip(store: DataStore, tmp_path: Path, stored) -> None: 
 def test_multichat_report_answering_html(store: DataStore, tmp_path: Path, stored) -> None:  # type: ignore[no-untyped-def]
     before = stored("multichat")
     with pytest.raises(PayloadError) as caught:
-        fetch("multichat", lambda r: httpx.Response(200, content=HTML, headers={"content-type": "text/html"}),
-              store, tmp_path)
+        fetch(
+            "multichat",
+            lambda r: httpx.Response(200, content=HTML, headers={"content-type": "text/html"}),
+            store,
+            tmp_path,
+        )
     assert_kept_and_untouched("multichat", store, before, caught.value, HTML)
     assert "text/html" in caught.value.problem
 
 
 @pytest.mark.parametrize("payload", [HTML, b'{"not": "a list"}', wannabot_doc_history()[:40]])
 def test_wannabot_bad_answers_are_typed_failures(payload: bytes) -> None:
-    client = WannabotClient("https://wb.test", "secret-5", policy=FAST,
-                            transport=httpx.MockTransport(lambda r: httpx.Response(200, content=payload)))
+    client = WannabotClient(
+        "https://wb.test",
+        "secret-5",
+        policy=FAST,
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, content=payload)),
+    )
     from datetime import datetime
 
-    session = Session("2c1cc196f6ef3d594343711d", datetime.fromisoformat("2025-10-03T09:00:00-05:00"), DAY,
-                      "inbox/wannabot/a.csv", 7)
+    session = Session(
+        "2c1cc196f6ef3d594343711d",
+        datetime.fromisoformat("2025-10-03T09:00:00-05:00"),
+        DAY,
+        "inbox/wannabot/a.csv",
+        7,
+    )
     [result] = client.fetch([session])
     assert isinstance(result.error, PayloadError) and result.body == payload
     assert "2c1cc196f6ef3d594343711d (registry inbox/wannabot/a.csv, line 7)" in str(result.error)

@@ -31,8 +31,12 @@ def defs(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.
 
 def tick(defs: dg.Definitions, name: str, when: datetime, instance: dg.DagsterInstance):  # type: ignore[no-untyped-def]
     schedule = defs.resolve_schedule_def(name)
-    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                   repository_def=defs.get_repository_def(), resources=defs.resources) as context:
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=when,
+        repository_def=defs.get_repository_def(),
+        resources=defs.resources,
+    ) as context:
         return schedule.evaluate_tick(context)
 
 
@@ -42,35 +46,46 @@ def test_everything_ships_stopped_but_the_automation_sensor(defs: dg.Definitions
         for name in ("multichat_daily", "wolkvox_intraday", "wolkvox_daily", "jelou_daily", "neoagent_daily")
     }
     statuses = {s.name: s.default_status for s in defs.sensors}
-    assert statuses == {"wannabot_registry": dg.DefaultSensorStatus.STOPPED,
-                        "analytics_automation": dg.DefaultSensorStatus.RUNNING}
+    assert statuses == {
+        "wannabot_registry": dg.DefaultSensorStatus.STOPPED,
+        "analytics_automation": dg.DefaultSensorStatus.RUNNING,
+    }
 
 
-@pytest.mark.parametrize(("name", "hour", "minute"), [("jelou_daily", 2, 0), ("neoagent_daily", 3, 0),
-                                                      ("multichat_daily", 6, 0), ("wolkvox_daily", 0, 30)])
-def test_daily_schedules_ask_for_yesterday(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, hour: int,
-                                           minute: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "hour", "minute"),
+    [("jelou_daily", 2, 0), ("neoagent_daily", 3, 0), ("multichat_daily", 6, 0), ("wolkvox_daily", 0, 30)],
+)
+def test_daily_schedules_ask_for_yesterday(
+    defs: dg.Definitions, instance: dg.DagsterInstance, name: str, hour: int, minute: int
+) -> None:
     result = tick(defs, name, datetime(2025, 10, 4, hour, minute, tzinfo=BOGOTA), instance)
     [request] = result.run_requests
     assert request.partition_key == "2025-10-03"
     assert defs.resolve_schedule_def(name).execution_timezone == "America/Bogota"
 
 
-def test_multichat_retries_on_later_ticks_until_yesterday_is_stored(defs: dg.Definitions,
-                                                                    instance: dg.DagsterInstance) -> None:
+def test_multichat_retries_on_later_ticks_until_yesterday_is_stored(
+    defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
     assert defs.resolve_schedule_def("multichat_daily").cron_schedule == "0 6-12/2 * * *"
     assert tick(defs, "multichat_daily", datetime(2025, 10, 4, 8, tzinfo=BOGOTA), instance).run_requests
-    instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["multichat", "messages"]),
-                                                                partition="2025-10-03"))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(dg.AssetKey(["multichat", "messages"]), partition="2025-10-03")
+    )
     later = tick(defs, "multichat_daily", datetime(2025, 10, 4, 10, tzinfo=BOGOTA), instance)
     assert not later.run_requests and "already in the warehouse" in later.skip_message
 
 
-def test_wolkvox_finalizes_yesterday_even_if_refreshed_intraday(defs: dg.Definitions,
-                                                                 instance: dg.DagsterInstance) -> None:
-    instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["wolkvox", "messages"]),
-                                                                partition="2025-10-03"))
-    [request] = tick(defs, "wolkvox_daily", datetime(2025, 10, 4, 0, 30, tzinfo=BOGOTA), instance).run_requests
+def test_wolkvox_finalizes_yesterday_even_if_refreshed_intraday(
+    defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(dg.AssetKey(["wolkvox", "messages"]), partition="2025-10-03")
+    )
+    [request] = tick(
+        defs, "wolkvox_daily", datetime(2025, 10, 4, 0, 30, tzinfo=BOGOTA), instance
+    ).run_requests
     assert request.partition_key == "2025-10-03"
 
 
@@ -90,8 +105,9 @@ def test_wolkvox_intraday_refreshes_today_and_backs_off_with_the_quota(
     assert not paused.run_requests and "paused until tomorrow" in paused.skip_message
 
 
-def test_wolkvox_intraday_budget_is_configurable(sim: Simulator, instance: dg.DagsterInstance, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wolkvox_intraday_budget_is_configurable(
+    sim: Simulator, instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     uses_counter(state_dir(str(tmp_path / "data")), "0042").add("2025-10-03", 100)
     env = {**defs_env(tmp_path, sim), "WOLKVOX_DAILY_QUOTA": "120", "WOLKVOX_INTRADAY_SHARE": "0.5"}
     use_env(monkeypatch, env)
@@ -108,16 +124,24 @@ def registry(tmp_path: Path, name: str, rows: list[tuple[str, str]]) -> None:
 
 def evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None):  # type: ignore[no-untyped-def]
     sensor = defs.resolve_sensor_def("wannabot_registry")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                                 resources=defs.resources) as context:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
+    ) as context:
         return sensor.evaluate_tick(context)
 
 
 def test_wannabot_sensor_cursor_advances_and_survives_a_restart(
     defs: dg.Definitions, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    registry(tmp_path, "a.csv", [("s1", "2025-10-02T10:00:00-05:00"), ("s2", "2025-10-03T23:30:00-05:00"),
-                                 ("s3", "2025-10-04T03:00:00+00:00")])  # 22:00 on the 3rd in Bogotá
+    registry(
+        tmp_path,
+        "a.csv",
+        [
+            ("s1", "2025-10-02T10:00:00-05:00"),
+            ("s2", "2025-10-03T23:30:00-05:00"),
+            ("s3", "2025-10-04T03:00:00+00:00"),
+        ],
+    )  # 22:00 on the 3rd in Bogotá
     first = evaluate(defs, instance, None)
     assert sorted(r.partition_key for r in first.run_requests) == ["2025-10-02", "2025-10-03"]
     keys = {r.partition_key: r.run_key for r in first.run_requests}
@@ -125,16 +149,25 @@ def test_wannabot_sensor_cursor_advances_and_survives_a_restart(
     again = evaluate(defs, instance, first.cursor)
     assert not again.run_requests and "no new or changed registry file" in again.skip_message
     # A changed file touches only its days; the untouched day keeps its run key.
-    registry(tmp_path, "a.csv", [("s1", "2025-10-02T10:00:00-05:00"), ("s2", "2025-10-03T23:30:00-05:00"),
-                                 ("s3", "2025-10-04T03:00:00+00:00"), ("s4", "2025-10-03T08:00:00-05:00")])
+    registry(
+        tmp_path,
+        "a.csv",
+        [
+            ("s1", "2025-10-02T10:00:00-05:00"),
+            ("s2", "2025-10-03T23:30:00-05:00"),
+            ("s3", "2025-10-04T03:00:00+00:00"),
+            ("s4", "2025-10-03T08:00:00-05:00"),
+        ],
+    )
     changed = evaluate(defs, instance, again.cursor)
     assert [r.partition_key for r in changed.run_requests] == ["2025-10-02", "2025-10-03"]
     assert {r.partition_key: r.run_key for r in changed.run_requests}["2025-10-02"] == keys["2025-10-02"]
     assert {r.partition_key: r.run_key for r in changed.run_requests}["2025-10-03"] != keys["2025-10-03"]
 
 
-def test_wannabot_sensor_waits_for_a_running_day(defs: dg.Definitions, instance: dg.DagsterInstance,
-                                                 tmp_path: Path) -> None:
+def test_wannabot_sensor_waits_for_a_running_day(
+    defs: dg.Definitions, instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
     now = datetime.now(BOGOTA)
     registry(tmp_path, "today.csv", [("s9", now.isoformat(timespec="seconds"))])
     result = evaluate(defs, instance, None)

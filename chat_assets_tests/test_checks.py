@@ -61,8 +61,10 @@ def test_message_count_mismatch_fails() -> None:
 
 
 def duplicating_normalizer(inp):  # type: ignore[no-untyped-def]
-    rows = [msg("A", 0, "customer", 0, provider="jelou", account=inp.account),
-            msg("A", 1, "bot", 2, provider="jelou", account=inp.account)]
+    rows = [
+        msg("A", 0, "customer", 0, provider="jelou", account=inp.account),
+        msg("A", 1, "bot", 2, provider="jelou", account=inp.account),
+    ]
     rows[1]["message_id"] = rows[0]["message_id"]  # a vendor bug: two messages, one id
     return {"messages": table(rows)}
 
@@ -71,15 +73,23 @@ def test_a_blocking_check_failure_keeps_conversations_unbuilt(tmp_path: Path) ->
     store = DataStore(str(tmp_path / "data"))
     with store.raw_fetch("jelou", DAY, "bot-1", {}) as fetch:
         fetch.add("page-0001.json", b"{}")
-    normalized = normalized_assets(vendor="jelou", tables=("messages",), partitions_def=partitions.daily("America/Bogota"),
-                                   normalize_one=functools.partial(duplicating_normalizer), description="test")
+    normalized = normalized_assets(
+        vendor="jelou",
+        tables=("messages",),
+        partitions_def=partitions.daily("America/Bogota"),
+        normalize_one=functools.partial(duplicating_normalizer),
+        description="test",
+    )
     raw = dg.AssetSpec(dg.AssetKey(["jelou", "raw"]), partitions_def=partitions.daily("America/Bogota"))
     assets = [normalized, *build_derived_assets("jelou", "America/Bogota")]
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [*assets, raw], selection=[dg.AssetKey(["jelou", "messages"]), dg.AssetKey(["jelou", "conversations"])],
-            resources={"store": StoreResource(data_dir=str(tmp_path / "data"))}, partition_key=DAY,
-            instance=instance, raise_on_error=False,
+            [*assets, raw],
+            selection=[dg.AssetKey(["jelou", "messages"]), dg.AssetKey(["jelou", "conversations"])],
+            resources={"store": StoreResource(data_dir=str(tmp_path / "data"))},
+            partition_key=DAY,
+            instance=instance,
+            raise_on_error=False,
         )
         evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
         assert evaluations["message_ids_unique"].passed is False

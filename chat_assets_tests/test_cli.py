@@ -29,15 +29,24 @@ def instance_home(tmp_path: Path) -> Path:
 
 
 def test_simulator_module_prints_its_url_and_env() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "chat_assets.simulator", "--port", "0", "--volume", "1-2"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chat_assets.simulator", "--port", "0", "--volume", "1-2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline().strip()
         assert first.startswith("SIMULATOR_URL=http://127.0.0.1:")
         lines = [process.stdout.readline().strip() for _ in range(17)]
         names = {line.split("=", 1)[0] for line in lines}
-        assert {"MULTICHAT_BASE_URL", "WOLKVOX_TOKEN", "JELOU_BOT_IDS", "NEOAGENT_API_KEY", "WANNABOT_API_KEY"} <= names
+        assert {
+            "MULTICHAT_BASE_URL",
+            "WOLKVOX_TOKEN",
+            "JELOU_BOT_IDS",
+            "NEOAGENT_API_KEY",
+            "WANNABOT_API_KEY",
+        } <= names
         with urllib.request.urlopen(first.split("=", 1)[1] + "/_sim/counters", timeout=10) as response:
             assert json.loads(response.read()) == {}
     finally:
@@ -48,8 +57,14 @@ def test_simulator_module_prints_its_url_and_env() -> None:
 def test_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None:
     with Simulator(SimulatorConfig(volume=(1, 1))) as sim:
         env = {**os.environ, **sim.env(), "DAGSTER_HOME": str(instance_home(tmp_path))}
-        result = subprocess.run([DAGSTER, "definitions", "validate", "-w", "workspace.yaml"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            [DAGSTER, "definitions", "validate", "-w", "workspace.yaml"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "chat_assets" in result.stdout + result.stderr
 
@@ -66,10 +81,26 @@ def test_cli_partition_range_backfill_then_rerun_fetches_nothing(tmp_path: Path)
             with urllib.request.urlopen(f"{sim.url}/wannabot/_sim/sessions?date={day}") as response:
                 sessions = json.loads(response.read())["sessions"]
             (registry / f"{day}.csv").write_text(
-                "session_id,created_at\n" + "".join(f"{s['session_id']},{s['created_at']}\n" for s in sessions))
-        env = {**os.environ, **sim.env(), "CHAT_ASSETS_DATA_DIR": str(data), "DAGSTER_HOME": str(instance_home(tmp_path))}
-        command = [DAGSTER, "asset", "materialize", "-m", "chat_assets.definitions", "--select", "*",
-                   "--partition-range", f"{first}...{last}"]
+                "session_id,created_at\n"
+                + "".join(f"{s['session_id']},{s['created_at']}\n" for s in sessions)
+            )
+        env = {
+            **os.environ,
+            **sim.env(),
+            "CHAT_ASSETS_DATA_DIR": str(data),
+            "DAGSTER_HOME": str(instance_home(tmp_path)),
+        }
+        command = [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "chat_assets.definitions",
+            "--select",
+            "*",
+            "--partition-range",
+            f"{first}...{last}",
+        ]
         result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         # One run for the whole range (single-run backfill policies), recorded in the persistent SQLite instance.
@@ -86,7 +117,9 @@ def test_cli_partition_range_backfill_then_rerun_fetches_nothing(tmp_path: Path)
         again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert again.returncode == 0, again.stderr[-4000:]
         assert json.dumps(sim.counters(), sort_keys=True) == snapshot  # nothing fetched again
-        assert {p: p.read_bytes() for p in (data / "warehouse").rglob("*.parquet")} == before  # rewritten identically
+        assert {
+            p: p.read_bytes() for p in (data / "warehouse").rglob("*.parquet")
+        } == before  # rewritten identically
 
     rows = duckdb.sql(
         f"select provider, date, count(*) n from read_parquet('{data}/warehouse/messages/*/*.parquet', "
@@ -99,11 +132,18 @@ def test_cli_partition_range_backfill_then_rerun_fetches_nothing(tmp_path: Path)
 
     dataset = ds.dataset(data / "warehouse" / "messages", format="parquet", partitioning="hive")
     assert dataset.count_rows() == sum(r[2] for r in rows)
-    assert "date" in dataset.schema.names and "date" not in ds.dataset(
-        next((data / "warehouse" / "messages").rglob("*.parquet")), format="parquet").schema.names
+    assert (
+        "date" in dataset.schema.names
+        and "date"
+        not in ds.dataset(
+            next((data / "warehouse" / "messages").rglob("*.parquet")), format="parquet"
+        ).schema.names
+    )
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_demo_module_help() -> None:
-    result = subprocess.run([sys.executable, "-m", "chat_assets.demo", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "chat_assets.demo", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "make demo" in result.stdout

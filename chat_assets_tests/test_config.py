@@ -14,7 +14,9 @@ from chat_assets.simulator import Simulator
 
 
 def test_unknown_timezone_is_a_clear_error() -> None:
-    with pytest.raises(ConfigError, match=re.escape("CHAT_ASSETS_TIMEZONE='Mars/Olympus' is not a known IANA time zone")):
+    with pytest.raises(
+        ConfigError, match=re.escape("CHAT_ASSETS_TIMEZONE='Mars/Olympus' is not a known IANA time zone")
+    ):
         settings_from_env({"CHAT_ASSETS_TIMEZONE": "Mars/Olympus"})
 
 
@@ -47,8 +49,14 @@ def test_one_vendor_without_credentials_does_not_break_the_others() -> None:
     env = {"WOLKVOX_SERVER": "0042", "WOLKVOX_TOKEN": "tok", "JELOU_USERNAME": "only-the-user"}
     defs = build_definitions(env)
     keys = {key.to_user_string() for a in defs.assets for key in a.keys}
-    assert keys == {"wolkvox/raw", "wolkvox/messages", "wolkvox/conversations", "wolkvox/engagement_daily",
-                    "wolkvox/agent_daily", "wolkvox/sentiment_daily"}
+    assert keys == {
+        "wolkvox/raw",
+        "wolkvox/messages",
+        "wolkvox/conversations",
+        "wolkvox/engagement_daily",
+        "wolkvox/agent_daily",
+        "wolkvox/sentiment_daily",
+    }
 
 
 def test_all_vendors_with_the_simulator_env(sim: Simulator) -> None:
@@ -66,7 +74,13 @@ def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:
     env = sim.env()
     defs = build_definitions(env)
     secrets = [name for vendor in vendors.VENDORS for name in vendor.env.secrets]
-    assert set(secrets) == {"MULTICHAT_TOKEN", "WOLKVOX_TOKEN", "JELOU_PASSWORD", "NEOAGENT_API_KEY", "WANNABOT_API_KEY"}
+    assert set(secrets) == {
+        "MULTICHAT_TOKEN",
+        "WOLKVOX_TOKEN",
+        "JELOU_PASSWORD",
+        "NEOAGENT_API_KEY",
+        "WANNABOT_API_KEY",
+    }
     for vendor in vendors.VENDORS:
         shown = repr(defs.resources[vendor.name])
         for secret in secrets:

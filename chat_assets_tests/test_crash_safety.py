@@ -26,8 +26,13 @@ DAY, TZ = "2025-10-03", "America/Bogota"
 KILLS = 20
 
 
-def _work(url: str, data_dir: str, bot: str, ready: multiprocessing.synchronize.Event,  # type: ignore[name-defined]
-          done: multiprocessing.Queue) -> None:
+def _work(
+    url: str,
+    data_dir: str,
+    bot: str,
+    ready: multiprocessing.synchronize.Event,  # type: ignore[name-defined]
+    done: multiprocessing.Queue,
+) -> None:
     """Fetch and normalize one bot-day, as the raw and messages assets do."""
     from chat_assets.jelou.client import JelouClient
     from chat_assets.jelou.normalize import normalize_one
@@ -68,7 +73,9 @@ def consistent(store: DataStore, bot: str) -> tuple[str, int]:
     assert manifest is not None and manifest["complete"], "the stored day lost its complete manifest"
     for entry in manifest["files"]:
         data = store.read_bytes(f"{store.raw_dir('jelou', DAY, bot)}/{entry['name']}")
-        assert hashlib.sha256(data).hexdigest() == entry["sha256"], f"{entry['name']} does not match its manifest"
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], (
+            f"{entry['name']} does not match its manifest"
+        )
     rows = pq.read_table(store.abspath(store.table_path("messages", DAY, "jelou"))).num_rows
     digest = hashlib.sha256("".join(sorted(f["sha256"] for f in manifest["files"])).encode()).hexdigest()
     return digest, rows
@@ -96,7 +103,9 @@ def test_sigkill_at_random_points_leaves_the_old_or_the_new_version(tmp_path: Pa
         # (each whole; a kill between the two leaves new raw beside the old table, both complete).
         assert {raw for raw, _ in seen} <= {old[0], new[0]}
         assert {rows for _, rows in seen} <= {old[1], new[1]}
-        assert len({raw for raw, _ in seen}) == 2, "the kills never landed both before and after the promotion"
+        assert len({raw for raw, _ in seen}) == 2, (
+            "the kills never landed both before and after the promotion"
+        )
         # The dead runs' staging folders are gone after the last (living) run.
         leftovers = [p for p in (tmp_path / "data" / STAGING).iterdir() if p.is_dir() and p.name != "locks"]
         assert leftovers == []
@@ -112,7 +121,9 @@ def test_two_concurrent_writers_of_one_vendor_day_leave_one_consistent_result(tm
         bot = sim.config.accounts["jelou"][0]
         ctx = multiprocessing.get_context("spawn")
         events = [(ctx.Event(), ctx.Queue()) for _ in range(2)]
-        processes = [ctx.Process(target=_work, args=(sim.url, data, bot, ready, done)) for ready, done in events]
+        processes = [
+            ctx.Process(target=_work, args=(sim.url, data, bot, ready, done)) for ready, done in events
+        ]
         for p in processes:
             p.start()
         for p in processes:

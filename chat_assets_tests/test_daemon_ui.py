@@ -48,7 +48,9 @@ class Stack:
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 payload = json.loads(response.read())
@@ -84,8 +86,9 @@ telemetry:
     for day in DAYS:
         with urllib.request.urlopen(f"{sim.url}/wannabot/_sim/sessions?date={day}") as response:
             sessions = json.loads(response.read())["sessions"]
-        (inbox / f"{day}.csv").write_text("session_id,created_at\n" + "".join(
-            f"{s['session_id']},{s['created_at']}\n" for s in sessions))
+        (inbox / f"{day}.csv").write_text(
+            "session_id,created_at\n" + "".join(f"{s['session_id']},{s['created_at']}\n" for s in sessions)
+        )
     env = {**os.environ, **sim.env(), "CHAT_ASSETS_DATA_DIR": str(data), "DAGSTER_HOME": str(home)}
     port = free_port()
     logs = base / "logs"
@@ -94,10 +97,20 @@ telemetry:
         daemon_log = files.enter_context(open(logs / "daemon.log", "w"))
         web_log = files.enter_context(open(logs / "webserver.log", "w"))
         procs = [
-            subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=ROOT, env=env,
-                             stdout=daemon_log, stderr=subprocess.STDOUT),
-            subprocess.Popen([str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w",
-                              "workspace.yaml"], cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT),
+            subprocess.Popen(
+                [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                cwd=ROOT,
+                env=env,
+                stdout=daemon_log,
+                stderr=subprocess.STDOUT,
+            ),
+            subprocess.Popen(
+                [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+                cwd=ROOT,
+                env=env,
+                stdout=web_log,
+                stderr=subprocess.STDOUT,
+            ),
         ]
         yield from _serve(procs, port, logs, Stack(f"http://127.0.0.1:{port}", sim, data, home))
 
@@ -168,14 +181,20 @@ def wait_for(check, timeout: float = 600, every: float = 2.0):  # type: ignore[n
 
 def test_backfill_through_the_webserver_runs_under_the_daemon(stack: Stack) -> None:
     keys = [node["assetKey"] for node in stack.graphql(ASSET_KEYS)["assetNodes"]]
-    launched = stack.graphql(LAUNCH_BACKFILL, {"params": {
-        "assetSelection": keys, "partitionNames": DAYS, "title": "test backfill"}})["launchPartitionBackfill"]
+    launched = stack.graphql(
+        LAUNCH_BACKFILL,
+        {"params": {"assetSelection": keys, "partitionNames": DAYS, "title": "test backfill"}},
+    )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
 
     def done():  # type: ignore[no-untyped-def]
         result = stack.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
-        return result if result["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED") else None
+        return (
+            result
+            if result["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED")
+            else None
+        )
 
     result = wait_for(done)
     assert result["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), result
@@ -184,10 +203,14 @@ def test_backfill_through_the_webserver_runs_under_the_daemon(stack: Stack) -> N
     assert all(r["status"] == "SUCCESS" for r in result["runs"]), result["runs"]
     import duckdb
 
-    rows = duckdb.sql(f"select provider, count(distinct date) from read_parquet('{stack.data}/warehouse/messages/*/*.parquet',"
-                      " hive_partitioning=true) group by 1 order by 1").fetchall()
+    rows = duckdb.sql(
+        f"select provider, count(distinct date) from read_parquet('{stack.data}/warehouse/messages/*/*.parquet',"
+        " hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
     assert rows == [(p, 3) for p in ("jelou", "multichat", "neoagent", "wannabot", "wolkvox")]
-    engagement = duckdb.sql(f"select count(*) from read_parquet('{stack.data}/warehouse/engagement_daily/*/*.parquet')")
+    engagement = duckdb.sql(
+        f"select count(*) from read_parquet('{stack.data}/warehouse/engagement_daily/*/*.parquet')"
+    )
     assert engagement.fetchone()[0] > 0
     counters = stack.sim.counters()
     assert counters.get("wolkvox_overlaps", 0) == 0 and counters.get("neoagent_rate_violations", 0) == 0
@@ -201,30 +224,47 @@ def test_a_vendor_answering_garbage_fails_alone_in_a_ui_backfill(stack: Stack) -
     urllib.request.urlopen(f"{stack.sim.url}/_sim/garbage?vendors=multichat").read()
     try:
         keys = [node["assetKey"] for node in stack.graphql(ASSET_KEYS)["assetNodes"]]
-        launched = stack.graphql(LAUNCH_BACKFILL, {"params": {
-            "assetSelection": keys, "partitionNames": [day], "title": "one vendor broken"}})["launchPartitionBackfill"]
+        launched = stack.graphql(
+            LAUNCH_BACKFILL,
+            {"params": {"assetSelection": keys, "partitionNames": [day], "title": "one vendor broken"}},
+        )["launchPartitionBackfill"]
         assert launched["__typename"] == "LaunchBackfillSuccess", launched
 
         def done():  # type: ignore[no-untyped-def]
-            result = stack.graphql(BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
-            return result if result["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED") else None
+            result = stack.graphql(BACKFILL_STATUS, {"id": launched["backfillId"]})[
+                "partitionBackfillOrError"
+            ]
+            return (
+                result
+                if result["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED")
+                else None
+            )
 
         wait_for(done)
     finally:
         urllib.request.urlopen(f"{stack.sim.url}/_sim/garbage?vendors=").read()
     with dg.DagsterInstance.from_config(str(stack.home)) as instance:
+
         def materialized(key: str) -> bool:
             records = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey.from_user_string(key), asset_partitions=[day]), limit=1)
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey.from_user_string(key), asset_partitions=[day]),
+                limit=1,
+            )
             return bool(records.records)
 
         for vendor in ("wolkvox", "jelou", "neoagent", "wannabot"):
             for table in ("messages", "conversations", "engagement_daily", "agent_daily", "sentiment_daily"):
                 assert materialized(f"{vendor}/{table}"), (vendor, table)
-        assert not any(materialized(f"multichat/{t}") for t in ("raw", "messages", "conversations", "sentiment_daily"))
+        assert not any(
+            materialized(f"multichat/{t}") for t in ("raw", "messages", "conversations", "sentiment_daily")
+        )
         failed = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
-        logs = [e for r in failed for e in instance.all_logs(r.dagster_run.run_id)
-                if e.dagster_event and e.dagster_event.is_step_failure]
+        logs = [
+            e
+            for r in failed
+            for e in instance.all_logs(r.dagster_run.run_id)
+            if e.dagster_event and e.dagster_event.is_step_failure
+        ]
         text = "\n".join(e.dagster_event.step_failure_data.user_failure_data.description for e in logs)
         assert "[multichat]" in text and day in text and "573007735764" in text
         assert {e.step_key.split("__")[0] for e in logs} == {"multichat"}
@@ -234,9 +274,14 @@ def test_two_overlapping_wolkvox_runs_never_use_the_token_at_once(stack: Stack) 
     before = stack.sim.counters().get("wolkvox_requests", 0)
     run_ids = []
     for day in ("2025-09-20", "2025-09-21"):
-        params = {"selector": {"repositoryLocationName": "chat_assets", "repositoryName": "__repository__",
-                               "jobName": "wolkvox_job"},
-                  "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]}}
+        params = {
+            "selector": {
+                "repositoryLocationName": "chat_assets",
+                "repositoryName": "__repository__",
+                "jobName": "wolkvox_job",
+            },
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]},
+        }
         launched = stack.graphql(LAUNCH_RUN, {"params": params})["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
         run_ids.append(launched["run"]["runId"])
@@ -257,15 +302,25 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(chromium() is None and not os.environ.get("CHAT_ASSETS_REQUIRE_BROWSER"),
-                    reason="Debian's chromium is not installed (make test installs it where it can)")
+@pytest.mark.skipif(
+    chromium() is None and not os.environ.get("CHAT_ASSETS_REQUIRE_BROWSER"),
+    reason="Debian's chromium is not installed (make test installs it where it can)",
+)
 def test_the_ui_shows_vendors_partitions_and_plots(stack: Stack) -> None:
     from playwright.sync_api import sync_playwright
 
     assert chromium(), "CHAT_ASSETS_REQUIRE_BROWSER is set but chromium is missing"
     ARTIFACTS.mkdir(exist_ok=True)
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=args)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})

@@ -16,8 +16,13 @@ SECRET = "tok-9f8e7d6c5b4a"
 
 def client(handler, sleeps: list[float], **kw) -> VendorHttp:  # type: ignore[no-untyped-def]
     return VendorHttp(
-        "jelou", "https://vendor.test/api", transport=httpx.MockTransport(handler), sleep=sleeps.append,
-        redactor=Redactor([SECRET]), rng=random.Random(1), **kw,
+        "jelou",
+        "https://vendor.test/api",
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps.append,
+        redactor=Redactor([SECRET]),
+        rng=random.Random(1),
+        **kw,
     )
 
 
@@ -43,15 +48,22 @@ def test_retry_after_is_honoured_then_success() -> None:
 
 def test_backoff_grows_exponentially_and_gives_up_clearly() -> None:
     sleeps: list[float] = []
-    http = client(lambda r: httpx.Response(502, text="bad gateway"), sleeps,
-                  policy=HttpPolicy(max_attempts=4, backoff_base=1.0, backoff_max=100))
+    http = client(
+        lambda r: httpx.Response(502, text="bad gateway"),
+        sleeps,
+        policy=HttpPolicy(max_attempts=4, backoff_base=1.0, backoff_max=100),
+    )
     with pytest.raises(UnavailableError) as caught:
         http.request("GET", http.url("/x"), account="bot-7", day="2025-10-01")
     assert len(sleeps) == 3
     # base * 2^(attempt-1), with "equal jitter" between half and all of it
     assert all(lo <= s <= hi for s, lo, hi in zip(sleeps, [0.5, 1, 2], [1, 2, 4], strict=True))
     message = str(caught.value)
-    assert "[jelou] account bot-7 day 2025-10-01" in message and "HTTP 502" in message and "What to do" in message
+    assert (
+        "[jelou] account bot-7 day 2025-10-01" in message
+        and "HTTP 502" in message
+        and "What to do" in message
+    )
 
 
 def test_dropped_connections_and_timeouts_are_retried() -> None:
@@ -79,7 +91,9 @@ def test_a_long_retry_after_fails_the_run_instead_of_blocking_it() -> None:
 
 def test_a_permanent_error_is_returned_not_retried() -> None:
     calls = []
-    http = client(lambda r: calls.append(r) or httpx.Response(401, json={"message": "Authentication failed"}), [])
+    http = client(
+        lambda r: calls.append(r) or httpx.Response(401, json={"message": "Authentication failed"}), []
+    )
     assert http.request("GET", http.url("/x"), account="a", day="d").status_code == 401
     assert len(calls) == 1
 
@@ -128,8 +142,12 @@ def test_bounded_concurrency() -> None:
         return httpx.Response(200)
 
     http = client(handler, [], policy=HttpPolicy(max_concurrency=2))
-    threads = [threading.Thread(target=http.request, args=("GET", http.url("/x")), kwargs={"account": None, "day": None})
-               for _ in range(8)]
+    threads = [
+        threading.Thread(
+            target=http.request, args=("GET", http.url("/x")), kwargs={"account": None, "day": None}
+        )
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -24,7 +24,9 @@ DAYS = ("2025-10-02", "2025-10-03")
 VENDORS = ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
 
 
-def setup(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days=DAYS) -> tuple[dg.Definitions, DataStore]:  # type: ignore[no-untyped-def]
+def setup(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days=DAYS
+) -> tuple[dg.Definitions, DataStore]:  # type: ignore[no-untyped-def]
     env = {**sim.env(), "CHAT_ASSETS_DATA_DIR": str(tmp_path / "data")}
     use_env(monkeypatch, env)
     store = DataStore(env["CHAT_ASSETS_DATA_DIR"])
@@ -71,7 +73,8 @@ def test_connector_stores_every_message_once(
         event = instance.get_latest_materialization_event(dg.AssetKey([vendor, "messages"]))
         assert event is not None
         records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey([vendor, "messages"]), asset_partitions=[day]), limit=1
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey([vendor, "messages"]), asset_partitions=[day]),
+            limit=1,
         ).records
         metadata = records[0].asset_materialization.metadata
         assert metadata["messages"].value == store.read_table("messages", day, vendor).num_rows
@@ -122,8 +125,14 @@ def _fetch_days(env: dict, data_dir: str, days: list[str]) -> None:
     from chat_assets.wolkvox.client import WolkvoxClient
 
     store = DataStore(data_dir)
-    client = WolkvoxClient(env["WOLKVOX_BASE_URL"], env["WOLKVOX_TOKEN"], "America/Bogota",
-                           state=Path(data_dir) / "state", max_records=40, min_interval_s=0.0)
+    client = WolkvoxClient(
+        env["WOLKVOX_BASE_URL"],
+        env["WOLKVOX_TOKEN"],
+        "America/Bogota",
+        state=Path(data_dir) / "state",
+        max_records=40,
+        min_interval_s=0.0,
+    )
     for day in days:
         with store.raw_fetch("wolkvox", day, "0042", {}) as fetch:
             client.fetch_day(fetch, day, "0042")
@@ -133,8 +142,10 @@ def test_two_wolkvox_runs_at_once_never_use_the_token_together(tmp_path: Path) -
     config = SimulatorConfig(volume=(8, 12), wolkvox_hold_s=0.03, wolkvox_max_records=40)
     with Simulator(config) as sim:
         data = str(tmp_path / "data")
-        procs = [multiprocessing.Process(target=_fetch_days, args=(sim.env(), data, days))
-                 for days in (["2025-10-01", "2025-10-02"], ["2025-10-03", "2025-10-04"])]
+        procs = [
+            multiprocessing.Process(target=_fetch_days, args=(sim.env(), data, days))
+            for days in (["2025-10-01", "2025-10-02"], ["2025-10-03", "2025-10-04"])
+        ]
         for p in procs:
             p.start()
         for p in procs:
@@ -182,20 +193,29 @@ def test_wannabot_unknown_session_is_reported_and_never_blocks_the_day(
 ) -> None:
     day = DAYS[1]
     defs, store = setup(sim, tmp_path, monkeypatch, (day,))
-    store.write_bytes("inbox/wannabot/late.csv", b"session_id,created_at\nffffffffffffffffffffffff,2025-10-03T10:00:00-05:00\n")
+    store.write_bytes(
+        "inbox/wannabot/late.csv",
+        b"session_id,created_at\nffffffffffffffffffffffff,2025-10-03T10:00:00-05:00\n",
+    )
     result = materialize(defs, "group:wannabot", day, instance=instance)
     assert result.success  # the day completes: every other session is stored and normalized
     summary = json.loads(store.read_bytes(f"raw/wannabot/{day}/manifest.json"))
     assert [m["session_id"] for m in summary["missing"]] == ["ffffffffffffffffffffffff"]
     assert summary["missing"][0]["registry"].endswith("inbox/wannabot/late.csv")
-    stored = sum(len((store.raw_manifest("wannabot", day, bot) or {}).get("files", []))
-                 for bot in store.raw_accounts("wannabot", day))
+    stored = sum(
+        len((store.raw_manifest("wannabot", day, bot) or {}).get("files", []))
+        for bot in store.raw_accounts("wannabot", day)
+    )
     registered = (tmp_path / "data" / "inbox" / "wannabot" / f"{day}.csv").read_text().count("\n") - 1
     assert stored == registered > 0
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["wannabot", "raw"]), asset_partitions=[day]), limit=1).records
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["wannabot", "raw"]), asset_partitions=[day]), limit=1
+    ).records
     metadata = records[0].asset_materialization.metadata
-    assert metadata["sessions_missing"].value == 1 and "ffffffffffffffffffffffff" in metadata["missing_sessions"].value
+    assert (
+        metadata["sessions_missing"].value == 1
+        and "ffffffffffffffffffffffff" in metadata["missing_sessions"].value
+    )
     # A later run asks only for the missing session again.
     before = sim.counters()["wannabot_requests"]
     assert materialize(defs, "wannabot/raw", day, instance=instance).success
@@ -249,7 +269,9 @@ def test_an_empty_day_writes_empty_tables_with_the_full_schema(
         assert materialize(defs, "*", "2025-10-03", instance=instance).success
     for vendor in VENDORS:
         table = store.read_table("messages", "2025-10-03", vendor)
-        assert table is not None and table.num_rows == 0 and table.schema.names == schemas.MESSAGES.names, vendor
+        assert table is not None and table.num_rows == 0 and table.schema.names == schemas.MESSAGES.names, (
+            vendor
+        )
     assert store.read_table("captures", "2025-10-03", "multichat").num_rows == 0
 
 
@@ -259,14 +281,21 @@ def test_customer_text_survives_exactly(
     defs, store = setup(sim, tmp_path, monkeypatch, (DAYS[1],))
     assert materialize(defs, "group:jelou", DAYS[1], instance=instance).success
     table = store.read_table("messages", DAYS[1], "jelou")
-    customer_text = pc.and_(pc.equal(table.column("sender_role"), "customer"), pc.equal(table.column("content_type"), "text"))
+    customer_text = pc.and_(
+        pc.equal(table.column("sender_role"), "customer"), pc.equal(table.column("content_type"), "text")
+    )
     got = Counter(pc.filter(table.column("text"), customer_text).to_pylist())
     want: Counter[str] = Counter()
     for account in sim.config.accounts["jelou"]:
         for day in (previous(DAYS[1]), DAYS[1]):
             for c in convs(sim.config, "jelou", account, day):
-                want.update(m.text for m in c.messages if m.role == "customer" and m.content_type == "text"
-                            and local_day(m.at, "America/Bogota") == DAYS[1])
+                want.update(
+                    m.text
+                    for m in c.messages
+                    if m.role == "customer"
+                    and m.content_type == "text"
+                    and local_day(m.at, "America/Bogota") == DAYS[1]
+                )
     assert got == want
 
 
@@ -284,31 +313,56 @@ def test_full_graph_for_a_day_reads_back_with_duckdb_and_pyarrow(
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
     warehouse = tmp_path / "data" / "warehouse"
-    for name in ("messages", "conversations", "engagement_daily", "agent_daily", "sentiment_daily", "captures"):
+    for name in (
+        "messages",
+        "conversations",
+        "engagement_daily",
+        "agent_daily",
+        "sentiment_daily",
+        "captures",
+    ):
         dataset = ds.dataset(warehouse / name, format="parquet", partitioning="hive")
         assert set(schemas.TABLES[name].names) <= set(dataset.schema.names), name
     convs = duckdb.sql(
         f"select provider, sum(n_messages) n, count(*) c from read_parquet('{warehouse}/conversations/*/*.parquet', "
-        "hive_partitioning=true) group by 1 order by 1").fetchall()
+        "hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
     msgs = duckdb.sql(
         f"select provider, count(*) n, count(distinct (account, conversation_id)) c from read_parquet("
-        f"'{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by 1 order by 1").fetchall()
+        f"'{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
     assert convs == msgs  # every message in exactly one conversation, every conversation counted once
     engagement = duckdb.sql(
         f"select provider, account, conversations, containment_rate, first_response_median_s from read_parquet("
-        f"'{warehouse}/engagement_daily/*/*.parquet', hive_partitioning=true) order by 1, 2").fetchall()
+        f"'{warehouse}/engagement_daily/*/*.parquet', hive_partitioning=true) order by 1, 2"
+    ).fetchall()
     assert {r[0] for r in engagement} == set(VENDORS)
     timed = {r[0]: r[4] for r in engagement}
     assert timed["neoagent"] is None and timed["wannabot"] is None  # no message times: null, never zero
     assert timed["jelou"] is not None and timed["jelou"] > 0
     feeling = duckdb.sql(
         f"select provider_agreement_rate from read_parquet('{warehouse}/sentiment_daily/*/*.parquet', "
-        "hive_partitioning=true) where provider = 'wolkvox'").fetchall()
+        "hive_partitioning=true) where provider = 'wolkvox'"
+    ).fetchall()
     assert feeling[0][0] is not None and 0 <= feeling[0][0] <= 1
-    conversations_event = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["wolkvox", "conversations"]), asset_partitions=[day]), limit=1
-    ).records[0].asset_materialization
-    for key in ("messages", "conversations", "containment_rate", "mean_sentiment", "negative_share", "summary"):
+    conversations_event = (
+        instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(["wolkvox", "conversations"]), asset_partitions=[day]
+            ),
+            limit=1,
+        )
+        .records[0]
+        .asset_materialization
+    )
+    for key in (
+        "messages",
+        "conversations",
+        "containment_rate",
+        "mean_sentiment",
+        "negative_share",
+        "summary",
+    ):
         assert key in conversations_event.metadata, key
 
 
@@ -343,11 +397,17 @@ def test_one_vendor_answering_garbage_never_stops_the_others_derived_tables(
         assert store.read_table(table, day, broken) is None
     # Correct, not just present: every healthy vendor's messages in exactly one conversation.
     warehouse = tmp_path / "data" / "warehouse"
-    convs = duckdb.sql(f"select provider, sum(n_messages), count(*) from read_parquet('{warehouse}/conversations/*/*.parquet',"
-                       " hive_partitioning=true) group by 1 order by 1").fetchall()
-    msgs = duckdb.sql(f"select provider, count(*), count(distinct (account, conversation_id)) from read_parquet("
-                      f"'{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by 1 order by 1").fetchall()
+    convs = duckdb.sql(
+        f"select provider, sum(n_messages), count(*) from read_parquet('{warehouse}/conversations/*/*.parquet',"
+        " hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
+    msgs = duckdb.sql(
+        f"select provider, count(*), count(distinct (account, conversation_id)) from read_parquet("
+        f"'{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
     assert convs == msgs and [r[0] for r in convs] == sorted(healthy)
-    engagement = duckdb.sql(f"select provider, sum(conversations) from read_parquet('{warehouse}/engagement_daily/*/*.parquet',"
-                            " hive_partitioning=true) group by 1 order by 1").fetchall()
+    engagement = duckdb.sql(
+        f"select provider, sum(conversations) from read_parquet('{warehouse}/engagement_daily/*/*.parquet',"
+        " hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
     assert engagement == [(r[0], r[2]) for r in convs]

@@ -73,6 +73,7 @@ def rows(out: dict[str, pa.Table]) -> list[dict]:
 
 # -- payloads as the simulator renders them ------------------------------------------------
 
+
 def jelou_results(bot: str) -> list[dict]:
     api = JelouApi(CONFIG, Counters())
     found = []
@@ -82,11 +83,19 @@ def jelou_results(bot: str) -> list[dict]:
     return [api._render(bot, conv, i, m) for _, conv, i, m in found]
 
 
-def jelou_stage(store: DataStore, results: list[dict], page_size: int, account: str = "bot-1") -> NormalizeInput:
-    pages = [results[i:i + page_size] for i in range(0, len(results), page_size)] or [[]]
-    files = {f"page-{n + 1:04d}.json": (json.dumps({"pagination": {"page": n + 1, "totalPages": len(pages)},
-                                                    "_metadata": {}, "results": page}).encode(), {"status": 200})
-             for n, page in enumerate(pages)}
+def jelou_stage(
+    store: DataStore, results: list[dict], page_size: int, account: str = "bot-1"
+) -> NormalizeInput:
+    pages = [results[i : i + page_size] for i in range(0, len(results), page_size)] or [[]]
+    files = {
+        f"page-{n + 1:04d}.json": (
+            json.dumps(
+                {"pagination": {"page": n + 1, "totalPages": len(pages)}, "_metadata": {}, "results": page}
+            ).encode(),
+            {"status": 200},
+        )
+        for n, page in enumerate(pages)
+    }
     return stage(store, "jelou", DAY, account, files)
 
 
@@ -100,10 +109,15 @@ def swap_names(result: dict, rnd: random.Random) -> dict:
     return result
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**32), page_size=st.sampled_from([7, 50]), newest_first=st.booleans())
-def test_jelou_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int, page_size: int, newest_first: bool) -> None:
+def test_jelou_shapes(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, page_size: int, newest_first: bool
+) -> None:
     rnd = random.Random(seed)
     base = jelou_results("bot-1")
     reference = rows(jelou_normalize(jelou_stage(DataStore(str(tmp_path_factory.mktemp("a"))), base, 50)))
@@ -118,12 +132,18 @@ def wolkvox_window() -> dict:
     api = WolkvoxApi(CONFIG, Counters())
     from zoneinfo import ZoneInfo
 
-    data = [api._render(conv, ZoneInfo(TZ)) for conv in conversations(CONFIG, "wolkvox", "0042", date.fromisoformat(DAY))]
+    data = [
+        api._render(conv, ZoneInfo(TZ))
+        for conv in conversations(CONFIG, "wolkvox", "0042", date.fromisoformat(DAY))
+    ]
     return {"code": 200, "error": None, "msg": f"{len(data)} records were found", "data": data}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**32))
 def test_wolkvox_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
     rnd = random.Random(seed)
@@ -142,12 +162,17 @@ def test_wolkvox_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int) -> 
 def wannabot_sessions() -> list[tuple[str, list[dict], str]]:
     api = WannabotApi(CONFIG, Counters())
     bot, convs = api._conversations(0, date.fromisoformat(DAY))
-    return [(f"s{conv.number}", api._render(f"s{conv.number}", bot, conv), conv.started_at.isoformat())
-            for conv in convs]
+    return [
+        (f"s{conv.number}", api._render(f"s{conv.number}", bot, conv), conv.started_at.isoformat())
+        for conv in convs
+    ]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**32))
 def test_wannabot_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
     rnd = random.Random(seed)
@@ -155,12 +180,25 @@ def test_wannabot_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int) ->
 
     def normalize(items: list[tuple[str, list[dict], str]]) -> list[dict]:
         store = DataStore(str(tmp_path_factory.mktemp("wb")))
-        files = {f"{sid}.json": (json.dumps(history).encode(), {"status": 200, "session_id": sid, "created_at": created})
-                 for sid, history, created in items}
+        files = {
+            f"{sid}.json": (
+                json.dumps(history).encode(),
+                {"status": 200, "session_id": sid, "created_at": created},
+            )
+            for sid, history, created in items
+        }
         return rows(wannabot_normalize(stage(store, "wannabot", DAY, "bot", files)))
 
-    variant = [(sid, shuffled(drop(h, rnd, {"active", "placeholder", "onclick"}, {"is_error", "buttons", "is_typing"}),
-                              rnd), created) for sid, h, created in sessions]
+    variant = [
+        (
+            sid,
+            shuffled(
+                drop(h, rnd, {"active", "placeholder", "onclick"}, {"is_error", "buttons", "is_typing"}), rnd
+            ),
+            created,
+        )
+        for sid, h, created in sessions
+    ]
     rnd.shuffle(variant)
     assert normalize(variant) == normalize(sessions)
 
@@ -172,13 +210,22 @@ def neoagent_answer() -> dict:
     api = NeoagentApi(CONFIG, Counters())
     serial = CONFIG.accounts["neoagent"][0]
     body = json.dumps({"SerialNumber": serial, "StartTime": "2025-10-03", "EndTime": "2025-10-04"}).encode()
-    request = SimRequest("POST", "/chat/Chatbot/ChatContentHistory", {},
-                         {"authorization": CONFIG.credentials["NEOAGENT_API_KEY"]}, body, "http://sim")
+    request = SimRequest(
+        "POST",
+        "/chat/Chatbot/ChatContentHistory",
+        {},
+        {"authorization": CONFIG.credentials["NEOAGENT_API_KEY"]},
+        body,
+        "http://sim",
+    )
     return json.loads(api.handle(request).body)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**32))
 def test_neoagent_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
     rnd = random.Random(seed)
@@ -201,18 +248,42 @@ def test_neoagent_shapes(tmp_path_factory: pytest.TempPathFactory, seed: int) ->
 # -- types that contradict the documents ----------------------------------------------------
 
 CONTRADICTIONS = [
-    ("jelou", "page-0001.json", b'{"pagination": {"totalPages": 1}, "results": "none"}', "'results' should be a list"),
-    ("jelou", "page-0001.json", b'{"results": [{"by": "user", "bubble": "hola", "createdAt": "2025-10-03T10:00:00Z"}]}',
-     "'results[0].bubble' should be an object"),
-    ("wannabot", "s1.json", b'{"session_id": "s1", "is_user": true, "data": {"text": "hola"}}',
-     "'messages' should be a list"),
-    ("wannabot", "s1.json", b'[{"session_id": "s1", "is_user": true, "data": ["hola"]}]', "'messages[0].data' should be "
-     "an object"),
-    ("wolkvox", "window-20251003000000-20251003235959.json", b'{"code": 200, "data": {"conn_id": "1"}}',
-     "'data' should be a list"),
-    ("wolkvox", "window-20251003000000-20251003235959.json",
-     b'{"code": 200, "data": [{"conn_id": "1", "conversation": [{"message": ["a"]}]}]}',
-     "'data[0].conversation[0].message' should be text"),
+    (
+        "jelou",
+        "page-0001.json",
+        b'{"pagination": {"totalPages": 1}, "results": "none"}',
+        "'results' should be a list",
+    ),
+    (
+        "jelou",
+        "page-0001.json",
+        b'{"results": [{"by": "user", "bubble": "hola", "createdAt": "2025-10-03T10:00:00Z"}]}',
+        "'results[0].bubble' should be an object",
+    ),
+    (
+        "wannabot",
+        "s1.json",
+        b'{"session_id": "s1", "is_user": true, "data": {"text": "hola"}}',
+        "'messages' should be a list",
+    ),
+    (
+        "wannabot",
+        "s1.json",
+        b'[{"session_id": "s1", "is_user": true, "data": ["hola"]}]',
+        "'messages[0].data' should be an object",
+    ),
+    (
+        "wolkvox",
+        "window-20251003000000-20251003235959.json",
+        b'{"code": 200, "data": {"conn_id": "1"}}',
+        "'data' should be a list",
+    ),
+    (
+        "wolkvox",
+        "window-20251003000000-20251003235959.json",
+        b'{"code": 200, "data": [{"conn_id": "1", "conversation": [{"message": ["a"]}]}]}',
+        "'data[0].conversation[0].message' should be text",
+    ),
 ]
 
 
@@ -220,9 +291,16 @@ CONTRADICTIONS = [
 def test_a_type_that_contradicts_the_document_is_a_clear_error(
     store: DataStore, vendor: str, name: str, payload: bytes, problem: str
 ) -> None:
-    normalize = {"jelou": jelou_normalize, "wannabot": wannabot_normalize, "wolkvox": wolkvox_normalize}[vendor]
-    inp = stage(store, vendor, DAY, "acct-1", {name: (payload, {"status": 200, "session_id": "s1",
-                                                               "created_at": "2025-10-03T10:00:00-05:00"})})
+    normalize = {"jelou": jelou_normalize, "wannabot": wannabot_normalize, "wolkvox": wolkvox_normalize}[
+        vendor
+    ]
+    inp = stage(
+        store,
+        vendor,
+        DAY,
+        "acct-1",
+        {name: (payload, {"status": 200, "session_id": "s1", "created_at": "2025-10-03T10:00:00-05:00"})},
+    )
     with pytest.raises(PayloadError) as caught:
         normalize(inp)
     message = str(caught.value)

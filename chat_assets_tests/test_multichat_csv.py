@@ -12,15 +12,15 @@ from chat_assets.storage import DataStore
 from chat_assets_tests.vendor_docs import stage
 
 SPANISH = (
-    'Mensaje;Dirección;ID Conversación;Fecha;Hora;Teléfono;Nombre Cliente;Agente;Tipo;Etiqueta\r\n'
+    "Mensaje;Dirección;ID Conversación;Fecha;Hora;Teléfono;Nombre Cliente;Agente;Tipo;Etiqueta\r\n"
     '"Hola; buenas tardes ñandú 😊";Entrante;C-1;2025-10-03;08:00:00;573001112233;José Núñez;;texto;soporte\r\n'
     '"Con gusto:\r\nelige una opción";Saliente;C-1;2025-10-03;08:00:02;573001112233;José Núñez;Bot;texto;soporte\r\n'
-    'https://cdn.example.com/f.jpg;ENTRANTE;C-1;2025-10-03;08:01:00;573001112233;José Núñez;;Imagen;soporte\r\n'
-    'Soy Laura, ya reviso;saliente;C-1;2025-10-03;08:05:00;573001112233;José Núñez;Laura Restrepo;texto;soporte\r\n'
+    "https://cdn.example.com/f.jpg;ENTRANTE;C-1;2025-10-03;08:01:00;573001112233;José Núñez;;Imagen;soporte\r\n"
+    "Soy Laura, ya reviso;saliente;C-1;2025-10-03;08:05:00;573001112233;José Núñez;Laura Restrepo;texto;soporte\r\n"
 )
 SNAKE = (
     "id_conversacion,fecha_hora,numero_cliente,nombre,direccion,asesor,tipo_mensaje,mensaje,id_mensaje\n"
-    "X9,03/10/2025 23:59:59,5730,Ana,IN,,TEXTO,\"uno, dos\",wamid.1\n"
+    'X9,03/10/2025 23:59:59,5730,Ana,IN,,TEXTO,"uno, dos",wamid.1\n'
     "X9,03/10/2025 23:59:58,5730,Ana,OUT,,TEXTO,antes,wamid.0\n"
 )
 
@@ -49,7 +49,10 @@ def test_spanish_export_in_every_encoding(store: DataStore, encoding: str) -> No
 def test_snake_case_comma_export_orders_by_time_and_keeps_ids(store: DataStore) -> None:
     out, _ = normalize(store, SNAKE.encode())
     rows = out["messages"].to_pylist()
-    assert [(r["seq"], r["message_id"], r["text"]) for r in rows] == [(0, "wamid.0", "antes"), (1, "wamid.1", "uno, dos")]
+    assert [(r["seq"], r["message_id"], r["text"]) for r in rows] == [
+        (0, "wamid.0", "antes"),
+        (1, "wamid.1", "uno, dos"),
+    ]
     assert rows[1]["sent_at"] == datetime(2025, 10, 4, 4, 59, 59, tzinfo=UTC)
 
 
@@ -59,10 +62,19 @@ def test_missing_required_column_names_the_columns_found(store: DataStore) -> No
         normalize(store, data)
     message = str(caught.value)
     assert "missing column role(s) ['conversation_id', 'sender']" in message
-    assert "columns found: 'Fecha' (e.g. '2025-10-03'); 'Hora' (e.g. '08:00:00'); 'Mensaje' (e.g. 'hola')" in message
+    assert (
+        "columns found: 'Fecha' (e.g. '2025-10-03'); 'Hora' (e.g. '08:00:00'); 'Mensaje' (e.g. 'hola')"
+        in message
+    )
     assert "MULTICHAT_COLUMNS=conversation_id=<column>,sender=<column>" in message
-    assert "conversaciones-22_2025-10-03.csv" in message and "573007735764" in message and "2025-10-03" in message
-    assert caught.value.raw_path.endswith("raw/multichat/2025-10-03/573007735764/conversaciones-22_2025-10-03.csv")
+    assert (
+        "conversaciones-22_2025-10-03.csv" in message
+        and "573007735764" in message
+        and "2025-10-03" in message
+    )
+    assert caught.value.raw_path.endswith(
+        "raw/multichat/2025-10-03/573007735764/conversaciones-22_2025-10-03.csv"
+    )
 
 
 def test_unknown_direction_value_is_named(store: DataStore) -> None:
@@ -72,11 +84,18 @@ def test_unknown_direction_value_is_named(store: DataStore) -> None:
 
 
 def test_captures_become_long_form_with_bot_from_file_name(store: DataStore) -> None:
-    data = "Fecha,Teléfono,Nombre,Motivo\n2025-10-03 08:00:00,5730,Ana,\"Reclamo, urgente\"\n".encode()
-    inp = stage(store, "multichat", "2025-10-03", "573007735764",
-                {"captura_datos-22_2025-10-03-bot5.csv": (data, {"kind": "captura_datos"})})
+    data = 'Fecha,Teléfono,Nombre,Motivo\n2025-10-03 08:00:00,5730,Ana,"Reclamo, urgente"\n'.encode()
+    inp = stage(
+        store,
+        "multichat",
+        "2025-10-03",
+        "573007735764",
+        {"captura_datos-22_2025-10-03-bot5.csv": (data, {"kind": "captura_datos"})},
+    )
     captures = normalize_one(inp)["captures"].to_pylist()
     assert [(c["bot"], c["row"], c["field"], c["value"]) for c in captures] == [
-        ("bot5", 0, "Fecha", "2025-10-03 08:00:00"), ("bot5", 0, "Teléfono", "5730"),
-        ("bot5", 0, "Nombre", "Ana"), ("bot5", 0, "Motivo", "Reclamo, urgente"),
+        ("bot5", 0, "Fecha", "2025-10-03 08:00:00"),
+        ("bot5", 0, "Teléfono", "5730"),
+        ("bot5", 0, "Nombre", "Ana"),
+        ("bot5", 0, "Motivo", "Reclamo, urgente"),
     ]

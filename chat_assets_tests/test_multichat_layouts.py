@@ -48,20 +48,50 @@ T0 = datetime(2025, 10, 3, 13, 0, tzinfo=UTC)  # 08:00 in Bogotá
 MESSAGES = (
     Msg("C-1", T0, "customer", "text", 'Hola; buenas, "urgente", ñandú'),
     Msg("C-1", T0 + timedelta(minutes=1), "bot", "text", "Con gusto:\nelige una opción | 1, 2 o 3"),
-    Msg("C-1", T0 + timedelta(minutes=2), "customer", "image", "mi factura", "https://cdn.example.com/a/f.jpg"),
+    Msg(
+        "C-1", T0 + timedelta(minutes=2), "customer", "image", "mi factura", "https://cdn.example.com/a/f.jpg"
+    ),
     Msg("C-1", T0 + timedelta(minutes=3), "agent", "text", "Soy Laura, ya reviso", agent="Laura Restrepo"),
     Msg("C-1", T0 + timedelta(minutes=4), "customer", "file", None, "https://cdn.example.com/a/doc.pdf"),
-    Msg("C-2", T0 + timedelta(hours=5, minutes=7), "customer", "text", "¿Tienen envío a Medellín?",
-        phone="573109998877", name="Ana María Gómez"),
-    Msg("C-2", T0 + timedelta(hours=5, minutes=8), "bot", "location", "6.24420,-75.58120", phone="573109998877",
-        name="Ana María Gómez"),
-    Msg("C-2", T0 + timedelta(hours=16, minutes=59), "customer", "text", "gracias!!", phone="573109998877",
-        name="Ana María Gómez"),  # 23:59 local: still the report's day
+    Msg(
+        "C-2",
+        T0 + timedelta(hours=5, minutes=7),
+        "customer",
+        "text",
+        "¿Tienen envío a Medellín?",
+        phone="573109998877",
+        name="Ana María Gómez",
+    ),
+    Msg(
+        "C-2",
+        T0 + timedelta(hours=5, minutes=8),
+        "bot",
+        "location",
+        "6.24420,-75.58120",
+        phone="573109998877",
+        name="Ana María Gómez",
+    ),
+    Msg(
+        "C-2",
+        T0 + timedelta(hours=16, minutes=59),
+        "customer",
+        "text",
+        "gracias!!",
+        phone="573109998877",
+        name="Ana María Gómez",
+    ),  # 23:59 local: still the report's day
 )
 
 # Header vocabularies per role; `tipo` is ambiguous on purpose (it may hold the sender or the media type).
 HEADERS = {
-    "conversation_id": ["id_conversacion", "ID Conversación", "Conversation ID", "conversacion", "ID Chat", "ticket"],
+    "conversation_id": [
+        "id_conversacion",
+        "ID Conversación",
+        "Conversation ID",
+        "conversacion",
+        "ID Chat",
+        "ticket",
+    ],
     "customer_id": ["numero_cliente", "Teléfono", "Customer Number", "celular", "WhatsApp"],
     "customer_name": ["nombre_cliente", "Nombre Cliente", "Customer Name", "NOMBRE"],
     "agent": ["agente", "Asesor", "Agent", "operador"],
@@ -83,13 +113,25 @@ TYPE_VOCABS = [
     {"text": "Texto", "image": "Foto", "file": "Archivo", "location": "Ubicación"},
 ]
 BOT_AGENT = ["", "Bot", "BOT", "chatbot"]
-DATETIME_FORMATS = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S",
-                    "%d/%m/%Y %I:%M:%S %p", "%d-%m-%Y %H:%M", "%Y/%m/%d %H:%M:%S"]
+DATETIME_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %I:%M:%S %p",
+    "%d-%m-%Y %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p"]
 AMPM = [("a. m.", "p. m."), ("AM", "PM"), ("a.m.", "p.m."), ("am", "pm")]
-EXTRAS = [("Etiqueta", ["soporte", "ventas"]), ("Canal", ["whatsapp"]), ("Estado", ["cerrado", "abierto"]),
-          ("Observaciones", ["", "cliente frecuente"]), ("Línea", ["573007735764"])]
+EXTRAS = [
+    ("Etiqueta", ["soporte", "ventas"]),
+    ("Canal", ["whatsapp"]),
+    ("Estado", ["cerrado", "abierto"]),
+    ("Observaciones", ["", "cliente frecuente"]),
+    ("Línea", ["573007735764"]),
+]
 
 
 def _strftime(moment: datetime, fmt: str, ampm: tuple[str, str]) -> str:
@@ -130,9 +172,20 @@ def layouts(draw: st.DrawFn) -> dict:
 
 
 def columns(layout: dict) -> list[str]:
-    cols = [layout["names"]["conversation_id"], layout["names"]["customer_id"], layout["names"]["customer_name"],
-            layout["sender_header"], layout["names"]["agent"], layout["type_header"], layout["names"]["text"]]
-    cols += [layout["date_header"], layout["time_header"]] if layout["split_time"] else [layout["datetime_header"]]
+    cols = [
+        layout["names"]["conversation_id"],
+        layout["names"]["customer_id"],
+        layout["names"]["customer_name"],
+        layout["sender_header"],
+        layout["names"]["agent"],
+        layout["type_header"],
+        layout["names"]["text"],
+    ]
+    cols += (
+        [layout["date_header"], layout["time_header"]]
+        if layout["split_time"]
+        else [layout["datetime_header"]]
+    )
     if not layout["media_in_text"]:
         cols.append("url_adjunto")
     cols += [name for name, _ in layout["extras"]]
@@ -143,7 +196,9 @@ def render(layout: dict, messages: tuple[Msg, ...] = MESSAGES) -> bytes:
     cols = columns(layout)
     ordered = [cols[i] for i in layout["order"]]
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=layout["delimiter"], quoting=layout["quoting"], lineterminator=layout["newline"])
+    writer = csv.writer(
+        out, delimiter=layout["delimiter"], quoting=layout["quoting"], lineterminator=layout["newline"]
+    )
     writer.writerow(ordered)
     for i, m in enumerate(messages):
         local = m.at.astimezone(ZoneInfo(TZ))
@@ -155,7 +210,9 @@ def render(layout: dict, messages: tuple[Msg, ...] = MESSAGES) -> bytes:
             layout["names"]["customer_id"]: m.phone,
             layout["names"]["customer_name"]: m.name,
             layout["sender_header"]: layout["sender_vocab"][m.role],
-            layout["names"]["agent"]: m.agent if m.role == "agent" else (layout["bot_agent"] if m.role == "bot" else ""),
+            layout["names"]["agent"]: m.agent
+            if m.role == "agent"
+            else (layout["bot_agent"] if m.role == "bot" else ""),
             layout["type_header"]: layout["type_vocab"][m.kind],
             layout["names"]["text"]: text,
             "url_adjunto": m.url or "",
@@ -178,12 +235,22 @@ def expected_rows(messages: tuple[Msg, ...] = MESSAGES) -> list[dict]:
     rows, seq = [], {}
     for m in sorted(messages, key=lambda m: (m.conv, m.at)):
         n = seq[m.conv] = seq.get(m.conv, -1) + 1
-        rows.append({
-            "conversation_id": m.conv, "seq": n, "message_id": f"{m.conv}:{n}", "sent_at": m.at,
-            "sender_role": m.role, "content_type": m.kind, "text": m.text, "media_url": m.url,
-            "customer_id": m.phone, "customer_name": m.name, "agent_name": m.agent or None,
-            "sender_id": m.phone if m.role == "customer" else None,
-        })
+        rows.append(
+            {
+                "conversation_id": m.conv,
+                "seq": n,
+                "message_id": f"{m.conv}:{n}",
+                "sent_at": m.at,
+                "sender_role": m.role,
+                "content_type": m.kind,
+                "text": m.text,
+                "media_url": m.url,
+                "customer_id": m.phone,
+                "customer_name": m.name,
+                "agent_name": m.agent or None,
+                "sender_id": m.phone if m.role == "customer" else None,
+            }
+        )
     return rows
 
 
@@ -228,55 +295,87 @@ def test_the_independent_rendering_reads_with_tipo_as_sender() -> None:
     assert [r["sender_role"] for r in rows] == ["customer", "bot", "agent", "customer"]
     assert rows[2]["agent_name"] == "Laura Restrepo"
     assert (rows[3]["content_type"], rows[3]["text"], rows[3]["media_url"]) == (
-        "image", "recibo", "https://cdn.example.com/x.png")
+        "image",
+        "recibo",
+        "https://cdn.example.com/x.png",
+    )
 
 
 def test_two_columns_of_sender_words_are_an_error_not_a_guess() -> None:
-    data = (b"id_conversacion;fecha_hora;col_a;col_b;mensaje\n"
-            b"A;03/10/2025 10:00:00;entrante;cliente;hola\nA;03/10/2025 10:01:00;saliente;bot;hola\n")
-    with pytest.raises(ColumnsError, match=r"columns \['col_a', 'col_b'\] all look like the sender column.*"
-                                           r"MULTICHAT_COLUMNS=sender=<column>"):
+    data = (
+        b"id_conversacion;fecha_hora;col_a;col_b;mensaje\n"
+        b"A;03/10/2025 10:00:00;entrante;cliente;hola\nA;03/10/2025 10:01:00;saliente;bot;hola\n"
+    )
+    with pytest.raises(
+        ColumnsError,
+        match=r"columns \['col_a', 'col_b'\] all look like the sender column.*"
+        r"MULTICHAT_COLUMNS=sender=<column>",
+    ):
         canonical_rows(data)
     table, _ = read_csv(data)
-    messages, _ = conversations_to_messages(table, PATH, "573007735764", DAY, TZ, parse_override("sender=COL_A"))
+    messages, _ = conversations_to_messages(
+        table, PATH, "573007735764", DAY, TZ, parse_override("sender=COL_A")
+    )
     assert messages.column("sender_role").to_pylist() == ["customer", "bot"]
 
 
 def test_override_is_validated_when_the_code_location_loads() -> None:
-    assert parse_override("sender=tipo, message_type=tipo_mensaje") == {"sender": "tipo", "message_type": "tipo_mensaje"}
-    for bad, why in (("remitente=tipo", "unknown role"), ("sender", "not role=column"),
-                     ("sender=a,sender=b", "given twice")):
+    assert parse_override("sender=tipo, message_type=tipo_mensaje") == {
+        "sender": "tipo",
+        "message_type": "tipo_mensaje",
+    }
+    for bad, why in (
+        ("remitente=tipo", "unknown role"),
+        ("sender", "not role=column"),
+        ("sender=a,sender=b", "given twice"),
+    ):
         with pytest.raises(ConfigError, match=why):
             parse_override(bad)
     from chat_assets.definitions import build_definitions
 
-    env = {"MULTICHAT_LOGIN": "u", "MULTICHAT_TOKEN": "t", "MULTICHAT_NUMBERS": "573001112233", "MULTICHAT_COLUMNS": "who=tipo"}
+    env = {
+        "MULTICHAT_LOGIN": "u",
+        "MULTICHAT_TOKEN": "t",
+        "MULTICHAT_NUMBERS": "573001112233",
+        "MULTICHAT_COLUMNS": "who=tipo",
+    }
     with pytest.raises(ConfigError, match="MULTICHAT_COLUMNS: unknown role 'who'"):
         build_definitions(env)
 
 
 def test_override_naming_an_absent_column_lists_what_is_there() -> None:
-    with pytest.raises(ColumnsError, match="names column 'remitente' for sender, but the file has no such column"):
+    with pytest.raises(
+        ColumnsError, match="names column 'remitente' for sender, but the file has no such column"
+    ):
         canonical_rows(INDEPENDENT.encode(), {"sender": "remitente"})
 
 
-@pytest.mark.parametrize(("stamp", "problem"), [
-    ("31/02/2025 10:00:00", "impossible date"),
-    ("2025-09-31 10:00:00", "impossible date"),
-    ("03/10/2025 25:00:00", "impossible date or time"),
-    ("ayer 10:00", "no known date/time format"),
-])
-def test_impossible_or_unreadable_times_are_errors_naming_the_file(store: DataStore, stamp: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("stamp", "problem"),
+    [
+        ("31/02/2025 10:00:00", "impossible date"),
+        ("2025-09-31 10:00:00", "impossible date"),
+        ("03/10/2025 25:00:00", "impossible date or time"),
+        ("ayer 10:00", "no known date/time format"),
+    ],
+)
+def test_impossible_or_unreadable_times_are_errors_naming_the_file(
+    store: DataStore, stamp: str, problem: str
+) -> None:
     data = f"id_conversacion;fecha_hora;direccion;mensaje\nA;{stamp};entrante;hola\n".encode()
-    inp = stage(store, "multichat", DAY, "573007735764", {"conversaciones.csv": (data, {"kind": "conversaciones"})})
+    inp = stage(
+        store, "multichat", DAY, "573007735764", {"conversaciones.csv": (data, {"kind": "conversaciones"})}
+    )
     with pytest.raises(PayloadError, match=problem) as caught:
         normalize_one(inp)
     assert "conversaciones.csv" in str(caught.value) and "573007735764" in str(caught.value)
 
 
 def test_day_first_or_month_first_is_settled_by_the_report_day() -> None:
-    rows = ("id_conversacion;fecha;hora;direccion;mensaje\n"
-            "A;03/10/2025;10:00;entrante;hola\n")  # 3 October (the report's day), not 10 March
+    rows = (
+        "id_conversacion;fecha;hora;direccion;mensaje\n"
+        "A;03/10/2025;10:00;entrante;hola\n"
+    )  # 3 October (the report's day), not 10 March
     table, _ = read_csv(rows.encode())
     messages, _ = conversations_to_messages(table, PATH, "573007735764", DAY, TZ)
     assert messages.column("sent_at").to_pylist() == [datetime(2025, 10, 3, 15, 0, tzinfo=UTC)]

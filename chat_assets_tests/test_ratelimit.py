@@ -31,8 +31,9 @@ def test_token_bucket_allows_a_burst_then_paces() -> None:
 
 def test_sliding_window_never_admits_more_than_n_in_any_window(tmp_path: Path) -> None:
     clock = FakeClock()
-    limiter = SharedWindowLimiter(tmp_path / "w.json", max_calls=10, period=60, margin=0.0, clock=clock,
-                                  sleep=clock.sleep)
+    limiter = SharedWindowLimiter(
+        tmp_path / "w.json", max_calls=10, period=60, margin=0.0, clock=clock, sleep=clock.sleep
+    )
     stamps = []
     for _ in range(35):
         limiter.acquire()
@@ -75,7 +76,9 @@ def _hold(path: str, out: str) -> None:
 
 def test_shared_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
     out = tmp_path / "trace.txt"
-    procs = [multiprocessing.Process(target=_hold, args=(str(tmp_path / "t.lock"), str(out))) for _ in range(3)]
+    procs = [
+        multiprocessing.Process(target=_hold, args=(str(tmp_path / "t.lock"), str(out))) for _ in range(3)
+    ]
     for p in procs:
         p.start()
     for p in procs:

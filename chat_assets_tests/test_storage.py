@@ -15,16 +15,36 @@ from chat_assets.storage import DataStore
 
 
 def messages(n: int = 2) -> pa.Table:
-    rows = [{
-        "provider": "wolkvox", "account": "0042", "conversation_id": "c1", "message_id": f"c1:{i}", "seq": i,
-        "sent_at": None, "sender_role": "customer", "sender_id": None, "sender_name": None, "customer_id": None,
-        "customer_name": None, "agent_name": None, "channel": "web", "content_type": "text", "text": f"hola {i}",
-        "is_fallback": False, "provider_sentiment": None, "sentiment": None, "raw_ref": "raw/x#0",
-    } for i in range(n)]
+    rows = [
+        {
+            "provider": "wolkvox",
+            "account": "0042",
+            "conversation_id": "c1",
+            "message_id": f"c1:{i}",
+            "seq": i,
+            "sent_at": None,
+            "sender_role": "customer",
+            "sender_id": None,
+            "sender_name": None,
+            "customer_id": None,
+            "customer_name": None,
+            "agent_name": None,
+            "channel": "web",
+            "content_type": "text",
+            "text": f"hola {i}",
+            "is_fallback": False,
+            "provider_sentiment": None,
+            "sentiment": None,
+            "raw_ref": "raw/x#0",
+        }
+        for i in range(n)
+    ]
     return pa.Table.from_pylist(rows, schema=schemas.MESSAGES)
 
 
-def test_interrupted_write_leaves_the_previous_file_intact(store: DataStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_write_leaves_the_previous_file_intact(
+    store: DataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.write_bytes("warehouse/t/file.bin", b"the good version")
 
     class Boom(Exception):
@@ -72,8 +92,11 @@ def test_schema_validator_names_the_offending_column() -> None:
         schemas.conform("messages", worse)
     with pytest.raises(SchemaError, match="column 'provider': values outside the vocabulary: \\['acme'\\]"):
         schemas.validate_messages(messages().set_column(0, "provider", pa.array(["acme", "wolkvox"])))
-    assert schemas.outside_vocabulary(messages().set_column(6, "sender_role", pa.array(["robot", "bot"])),
-                                      "sender_role", schemas.SENDER_ROLES) == ["robot"]
+    assert schemas.outside_vocabulary(
+        messages().set_column(6, "sender_role", pa.array(["robot", "bot"])),
+        "sender_role",
+        schemas.SENDER_ROLES,
+    ) == ["robot"]
 
 
 def test_raw_fetch_promotes_whole_and_records_the_manifest(store: DataStore) -> None:
@@ -114,7 +137,9 @@ def test_not_ready_stores_nothing(store: DataStore) -> None:
 
 def test_manifest_is_redacted_whatever_the_caller_put_in_it(store: DataStore) -> None:
     secret = "sk-" + uuid.uuid4().hex
-    with store.raw_fetch("neoagent", "2025-10-01", "s1", {"header": secret}, redact=lambda t: t.replace(secret, "***")):
+    with store.raw_fetch(
+        "neoagent", "2025-10-01", "s1", {"header": secret}, redact=lambda t: t.replace(secret, "***")
+    ):
         pass
     text = store.read_bytes("raw/neoagent/2025-10-01/s1/manifest.json").decode()
     assert secret not in text and '"header": "***"' in text

@@ -24,8 +24,13 @@ DAYS = ("2025-10-02", "2025-10-03")
 TABLES = ("messages", "conversations", "engagement_daily", "agent_daily", "sentiment_daily", "captures")
 
 
-def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str) -> dict[tuple[str, str, str], pa.Table]:
-    with Simulator(SimulatorConfig(volume=(6, 10), variant=variant)) as sim, dg.instance_for_test() as instance:
+def warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str
+) -> dict[tuple[str, str, str], pa.Table]:
+    with (
+        Simulator(SimulatorConfig(volume=(6, 10), variant=variant)) as sim,
+        dg.instance_for_test() as instance,
+    ):
         defs, store = setup(sim, tmp_path / variant, monkeypatch, DAYS)
         result = materialize(defs, "*", DAYS[0], DAYS[1], instance=instance, raise_on_error=False)
         assert result.success, [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
@@ -35,7 +40,9 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str) -> 
             for vendor in VENDORS if table != "captures" else ("multichat",):
                 data = store.read_table(table, day, vendor)
                 assert data is not None, (variant, table, day, vendor)
-                out[(table, day, vendor)] = data.drop_columns([c for c in ("raw_ref",) if c in data.column_names])
+                out[(table, day, vendor)] = data.drop_columns(
+                    [c for c in ("raw_ref",) if c in data.column_names]
+                )
     return out
 
 

@@ -24,13 +24,25 @@ def rows(table):  # type: ignore[no-untyped-def]
 
 def test_jelou_document_example(store: DataStore) -> None:
     data = doc_text("jelou_200.json").encode()
-    inp = stage(store, "jelou", "2025-01-15", "bot-12345-67890-abcde-fghij", {"page-0001.json": (data, {"status": 200})})
+    inp = stage(
+        store,
+        "jelou",
+        "2025-01-15",
+        "bot-12345-67890-abcde-fghij",
+        {"page-0001.json": (data, {"status": 200})},
+    )
     [row] = rows(jelou_normalize(inp)["messages"])
     assert row["sender_role"] == "bot"
-    assert row["customer_id"] == "1234567890" and row["customer_name"] == "John Doe"  # the recipient, not the bot
+    assert (
+        row["customer_id"] == "1234567890" and row["customer_name"] == "John Doe"
+    )  # the recipient, not the bot
     assert row["sender_id"] == "bot-12345-67890-abcde-fghij" and row["sender_name"] == "Your Company Bot"
     assert row["message_id"] == "msg-12345-67890-4a38-abcde-fghij"
-    assert row["text"] == "Hello, welcome to Jelou" and row["content_type"] == "text" and row["channel"] == "whatsapp"
+    assert (
+        row["text"] == "Hello, welcome to Jelou"
+        and row["content_type"] == "text"
+        and row["channel"] == "whatsapp"
+    )
     assert row["sent_at"] == datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
     assert row["conversation_id"] == "1234567890-20250115T103000000000Z" and row["seq"] == 0
     assert row["raw_ref"] == "raw/jelou/2025-01-15/bot-12345-67890-abcde-fghij/page-0001.json#0"
@@ -38,14 +50,21 @@ def test_jelou_document_example(store: DataStore) -> None:
 
 def test_neoagent_document_example(store: DataStore) -> None:
     data = strip_comments(doc_text("neoagent_response.jsonc")).encode()
-    rel = store.write_shared("neoagent", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35", "2023-11-21_2023-11-22.json", data)
+    rel = store.write_shared(
+        "neoagent", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35", "2023-11-21_2023-11-22.json", data
+    )
     with store.raw_fetch("neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35", {}) as fetch:
         fetch.reference(rel)
     from chat_assets.normalized_asset import NormalizeInput
 
-    inp = NormalizeInput(store, "neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35",
-                         store.raw_manifest("neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35"),
-                         "America/Bogota")
+    inp = NormalizeInput(
+        store,
+        "neoagent",
+        "2023-11-21",
+        "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35",
+        store.raw_manifest("neoagent", "2023-11-21", "36XXGxiYDigrQgg5xz4n45bcBW7qeYyW35"),
+        "America/Bogota",
+    )
     out = rows(neoagent_normalize(inp)["messages"])
     assert [(r["seq"], r["sender_role"], r["text"]) for r in out] == [
         (0, "bot", "¡Hola! ¿Cómo puedo ayudarte?"),
@@ -64,15 +83,30 @@ def test_neoagent_document_example_outside_the_local_day_is_not_kept(store: Data
         fetch.reference(rel)
     from chat_assets.normalized_asset import NormalizeInput
 
-    inp = NormalizeInput(store, "neoagent", "2023-11-22", "s", store.raw_manifest("neoagent", "2023-11-22", "s"),
-                         "America/Bogota")
+    inp = NormalizeInput(
+        store,
+        "neoagent",
+        "2023-11-22",
+        "s",
+        store.raw_manifest("neoagent", "2023-11-22", "s"),
+        "America/Bogota",
+    )
     assert neoagent_normalize(inp) == {}
 
 
 def test_wannabot_document_example(store: DataStore) -> None:
-    info = {"status": 200, "session_id": "2c1cc196f6ef3d594343711d", "created_at": "2025-10-03T09:15:00-05:00"}
-    inp = stage(store, "wannabot", "2025-10-03", "1afc95aa3fc15b000118d69c",
-                {"2c1cc196f6ef3d594343711d.json": (wannabot_doc_history(), info)})
+    info = {
+        "status": 200,
+        "session_id": "2c1cc196f6ef3d594343711d",
+        "created_at": "2025-10-03T09:15:00-05:00",
+    }
+    inp = stage(
+        store,
+        "wannabot",
+        "2025-10-03",
+        "1afc95aa3fc15b000118d69c",
+        {"2c1cc196f6ef3d594343711d.json": (wannabot_doc_history(), info)},
+    )
     [row] = rows(wannabot_normalize(inp)["messages"])
     assert row["sender_role"] == "bot" and row["content_type"] == "text" and row["is_fallback"] is False
     assert row["conversation_id"] == "2c1cc196f6ef3d594343711d" and row["channel"] == "web"
@@ -82,12 +116,24 @@ def test_wannabot_document_example(store: DataStore) -> None:
 
 def test_wannabot_cards_render_titles(store: DataStore) -> None:
     cards = doc_json("wannabot_cards_interaction.jsonc")
-    history = [{"session_id": "s1", "bot": {"id": "b", "type": "web", "active": True}, "is_bot": True,
-                "is_user": False, "data": {"type": "CARDS", "is_error": True, "interaction_data": cards}}]
+    history = [
+        {
+            "session_id": "s1",
+            "bot": {"id": "b", "type": "web", "active": True},
+            "is_bot": True,
+            "is_user": False,
+            "data": {"type": "CARDS", "is_error": True, "interaction_data": cards},
+        }
+    ]
     import json
 
-    inp = stage(store, "wannabot", "2025-10-03", "b", {"s1.json": (json.dumps(history).encode(),
-                                                                   {"session_id": "s1", "created_at": None})})
+    inp = stage(
+        store,
+        "wannabot",
+        "2025-10-03",
+        "b",
+        {"s1.json": (json.dumps(history).encode(), {"session_id": "s1", "created_at": None})},
+    )
     [row] = rows(wannabot_normalize(inp)["messages"])
     assert row["content_type"] == "cards" and row["is_fallback"] is True
     assert row["text"] == "Título de esta Card — Subtítulo de esta Card"
@@ -95,8 +141,13 @@ def test_wannabot_cards_render_titles(store: DataStore) -> None:
 
 def test_wolkvox_document_example(store: DataStore) -> None:
     data = doc_text("wolkvox_chat2.json").encode()
-    inp = stage(store, "wolkvox", "2025-10-03", "0042",
-                {"window-20251003000000-20251003235959.json": (data, {"status": 200, "records": 1})})
+    inp = stage(
+        store,
+        "wolkvox",
+        "2025-10-03",
+        "0042",
+        {"window-20251003000000-20251003235959.json": (data, {"status": 200, "records": 1})},
+    )
     [row] = rows(wolkvox_normalize(inp)["messages"])
     # The document's example is a skeleton of empty strings: nothing is invented from it.
     assert row["sender_role"] == "system" and row["sent_at"] is None and row["text"] == ""
@@ -112,30 +163,73 @@ def test_wolkvox_filled_example_maps_roles_times_and_attachments(store: DataStor
         ("CUSTOMER", "Ana Pérez", "chat_bot", "2025-10-03 08:00:05", "hola, necesito ayuda", "negative"),
         ("AGENT", "chat_bot", "Ana Pérez", "2025-10-03 08:00:07", "¿En qué te ayudo?", "neutral"),
         ("AGENT", "Laura Restrepo", "Ana Pérez", "2025-10-03 08:03:00", "Hola Ana, soy Laura", "positive"),
-        ("CUSTOMER", "Ana Pérez", "Laura Restrepo", "2025-10-03 08:04:00", "data:image/png;base64,iVBORw0KGgo=", None),
-        ("CUSTOMER", "Ana Pérez", "Laura Restrepo", "2025-10-03 08:05:00",
-         '<a href="https://f.example.com/comprobante.pdf" target="_blank">comprobante.pdf</a>', None),
-        ("CUSTOMER", "Ana Pérez", "Laura Restrepo", "2025-10-03 08:06:00", "https://f.example.com/audio.ogg", None),
+        (
+            "CUSTOMER",
+            "Ana Pérez",
+            "Laura Restrepo",
+            "2025-10-03 08:04:00",
+            "data:image/png;base64,iVBORw0KGgo=",
+            None,
+        ),
+        (
+            "CUSTOMER",
+            "Ana Pérez",
+            "Laura Restrepo",
+            "2025-10-03 08:05:00",
+            '<a href="https://f.example.com/comprobante.pdf" target="_blank">comprobante.pdf</a>',
+            None,
+        ),
+        (
+            "CUSTOMER",
+            "Ana Pérez",
+            "Laura Restrepo",
+            "2025-10-03 08:06:00",
+            "https://f.example.com/audio.ogg",
+            None,
+        ),
     ]
     conversation = []
     for sender, name, to, when, message, feeling in turns:
-        row = {**template, "channel": "whatsapp", "from": sender, "from_name": name, "to_name": to, "date": when,
-               "message": message, "customer_id": "1020304050", "customer_phone": "573001112233"}
+        row = {
+            **template,
+            "channel": "whatsapp",
+            "from": sender,
+            "from_name": name,
+            "to_name": to,
+            "date": when,
+            "message": message,
+            "customer_id": "1020304050",
+            "customer_phone": "573001112233",
+        }
         if feeling:
             row["feeling"] = feeling
         else:
             row.pop("feeling")
         conversation.append(row)
-    example["data"] = [{"conn_id": "778899", "agent_name": "Laura Restrepo", "customer_name": "Ana Pérez",
-                        "conversation": conversation}]
-    inp = stage(store, "wolkvox", "2025-10-03", "0042",
-                {"window-a.json": (json.dumps(example).encode(), {"status": 200})})
+    example["data"] = [
+        {
+            "conn_id": "778899",
+            "agent_name": "Laura Restrepo",
+            "customer_name": "Ana Pérez",
+            "conversation": conversation,
+        }
+    ]
+    inp = stage(
+        store,
+        "wolkvox",
+        "2025-10-03",
+        "0042",
+        {"window-a.json": (json.dumps(example).encode(), {"status": 200})},
+    )
     out = rows(wolkvox_normalize(inp)["messages"])
     assert [r["sender_role"] for r in out] == ["customer", "bot", "agent", "customer", "customer", "customer"]
     assert out[0]["sent_at"] == datetime(2025, 10, 3, 13, 0, 5, tzinfo=UTC)  # Bogotá is UTC-5
     assert [r["content_type"] for r in out[3:]] == ["image", "file", "audio"]
     assert out[3]["text"] is None  # the base64 blob stays in raw only
-    assert (out[4]["text"], out[4]["media_url"]) == ("comprobante.pdf", "https://f.example.com/comprobante.pdf")
+    assert (out[4]["text"], out[4]["media_url"]) == (
+        "comprobante.pdf",
+        "https://f.example.com/comprobante.pdf",
+    )
     assert (out[5]["text"], out[5]["media_url"]) == (None, "https://f.example.com/audio.ogg")
     assert out[3]["media_url"] is None
     assert [r["provider_sentiment"] for r in out[:3]] == ["negative", "neutral", "positive"]
@@ -143,18 +237,33 @@ def test_wolkvox_filled_example_maps_roles_times_and_attachments(store: DataStor
     assert [r["message_id"] for r in out[:2]] == ["778899:0", "778899:1"]
 
 
-@pytest.mark.parametrize(("fixture", "expected"), [
-    ("multichat_report_conversaciones.json",
-     ["https://contacto-multichat.com/bot/chat_wa/ws/report/files/CsxHBrwAu5_conversaciones-22_2025-10-03.csv.zip"]),
-    ("multichat_report_captura_datos.json", [
-        "https://contacto-multichat.com/bot/chat_wa/ws/report/files/4MBr2L0Ygi_captura_datos-22_2025-10-03-bot5.csv.zip",
-        "https://contacto-multichat.com/bot/chat_wa/ws/report/files/MSXJYxhm0Y_captura_datos-22_2025-10-03-bot682.csv.zip",
-    ]),
-])
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        (
+            "multichat_report_conversaciones.json",
+            [
+                "https://contacto-multichat.com/bot/chat_wa/ws/report/files/CsxHBrwAu5_conversaciones-22_2025-10-03.csv.zip"
+            ],
+        ),
+        (
+            "multichat_report_captura_datos.json",
+            [
+                "https://contacto-multichat.com/bot/chat_wa/ws/report/files/4MBr2L0Ygi_captura_datos-22_2025-10-03-bot5.csv.zip",
+                "https://contacto-multichat.com/bot/chat_wa/ws/report/files/MSXJYxhm0Y_captura_datos-22_2025-10-03-bot682.csv.zip",
+            ],
+        ),
+    ],
+)
 def test_multichat_document_report_answers(store: DataStore, fixture: str, expected: list[str]) -> None:
     body = doc_text(fixture).encode()
-    client = MultichatClient("https://mc.test/report/", "demo@gmail.com", "ea8a370002d6799116ffcf2911208a226c",
-                             "America/Bogota", transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)))
+    client = MultichatClient(
+        "https://mc.test/report/",
+        "demo@gmail.com",
+        "ea8a370002d6799116ffcf2911208a226c",
+        "America/Bogota",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)),
+    )
     with store.raw_fetch("multichat", "2025-10-03", "573007735764", {}) as fetch:
         urls = client._report(fetch, "conversaciones", "573007735764", "2025-10-03", 1)
     assert urls == expected
@@ -164,8 +273,16 @@ def test_an_unreadable_stored_page_is_named_at_normalization(store: DataStore) -
     from chat_assets.errors import PayloadError
 
     good = doc_text("jelou_200.json").encode()
-    inp = stage(store, "jelou", "2025-01-15", "bot-1", {"page-0001.json": (good, {}), "page-0002.json": (b"<html>", {})})
+    inp = stage(
+        store,
+        "jelou",
+        "2025-01-15",
+        "bot-1",
+        {"page-0001.json": (good, {}), "page-0002.json": (b"<html>", {})},
+    )
     with pytest.raises(PayloadError) as caught:
         jelou_normalize(inp)
     assert caught.value.raw_path.endswith("raw/jelou/2025-01-15/bot-1/page-0002.json")
-    assert "page is not the documented JSON" in str(caught.value) and "[jelou] account bot-1 day 2025-01-15" in str(caught.value)
+    assert "page is not the documented JSON" in str(
+        caught.value
+    ) and "[jelou] account bot-1 day 2025-01-15" in str(caught.value)

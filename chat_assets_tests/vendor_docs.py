@@ -34,8 +34,13 @@ def wannabot_doc_history() -> bytes:
 
 
 def stage(
-    store: DataStore, vendor: str, day: str, account: str, files: dict[str, tuple[bytes, dict[str, Any]]],
-    notes: dict[str, Any] | None = None, tz: str = "America/Bogota",
+    store: DataStore,
+    vendor: str,
+    day: str,
+    account: str,
+    files: dict[str, tuple[bytes, dict[str, Any]]],
+    notes: dict[str, Any] | None = None,
+    tz: str = "America/Bogota",
 ) -> NormalizeInput:
     with store.raw_fetch(vendor, day, account, {"test": True}) as fetch:
         for name, (data, info) in files.items():

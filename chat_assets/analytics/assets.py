@@ -9,7 +9,6 @@ read as one by DuckDB, Polars or pyarrow. The computation knows nothing about ve
 vendor's name only says which file to read and write.
 """
 
-
 import time
 from typing import Any
 
@@ -52,7 +51,12 @@ def earlier_customers(store: DataStore, provider: str, day: str) -> dict[tuple[s
         table = store.read_table("conversations", earlier, provider)
         if table is None or not table.num_rows:
             continue
-        for row in table.select(["account", "customer_id"]).group_by(["account", "customer_id"]).aggregate([]).to_pylist():
+        for row in (
+            table.select(["account", "customer_id"])
+            .group_by(["account", "customer_id"])
+            .aggregate([])
+            .to_pylist()
+        ):
             if row["customer_id"] is not None:
                 seen.setdefault((provider, row["account"]), set()).add(row["customer_id"])
     return seen
@@ -61,7 +65,9 @@ def earlier_customers(store: DataStore, provider: str, day: str) -> dict[tuple[s
 def _summary_md(stats: dict[str, Any]) -> str:
     lines = ["| metric | value |", "|---|---|"]
     for key, value in stats.items():
-        lines.append(f"| {key} | {'—' if value is None else (round(value, 3) if isinstance(value, float) else value)} |")
+        lines.append(
+            f"| {key} | {'—' if value is None else (round(value, 3) if isinstance(value, float) else value)} |"
+        )
     return "\n".join(lines)
 
 
@@ -86,13 +92,21 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         automation_condition=FOLLOW_INPUTS,
         metadata={"dagster/column_schema": column_schema("conversations")},
         check_specs=[
-            dg.AssetCheckSpec("every_conversation_has_messages", asset=conversations_key, blocking=True,
-                              description="Every conversation has at least one message in `messages`."),
-            dg.AssetCheckSpec("message_counts_match", asset=conversations_key, blocking=True,
-                              description="The sum of n_messages equals the number of messages of the day."),
+            dg.AssetCheckSpec(
+                "every_conversation_has_messages",
+                asset=conversations_key,
+                blocking=True,
+                description="Every conversation has at least one message in `messages`.",
+            ),
+            dg.AssetCheckSpec(
+                "message_counts_match",
+                asset=conversations_key,
+                blocking=True,
+                description="The sum of n_messages equals the number of messages of the day.",
+            ),
         ],
         description=f"One row per {vendor} conversation, derived from canonical messages only: "
-                    f"warehouse/conversations/date=<day>/{vendor}.parquet.",
+        f"warehouse/conversations/date=<day>/{vendor}.parquet.",
     )
     def conversations(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         data = store.store()
@@ -104,7 +118,9 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             table = conversations_table(conversation_frame(messages))
             data.write_table("conversations", day, vendor, table)
             written += table.num_rows
-            outcomes["every_conversation_has_messages"].append((day, *checks.conversations_have_messages(table, messages)))
+            outcomes["every_conversation_has_messages"].append(
+                (day, *checks.conversations_have_messages(table, messages))
+            )
             outcomes["message_counts_match"].append((day, *checks.message_counts_match(table, messages)))
             stats = {
                 "messages": messages.num_rows,
@@ -112,12 +128,18 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
                 "containment_rate": _mean(table.column("contained")),
                 "mean_sentiment": _mean(table.column("sentiment")),
                 "negative_share": _mean(pc.equal(table.column("sentiment_label"), "negative")),
-                "median_first_response_s": (pc.approximate_median(table.column("first_response_s")).as_py()
-                                            if table.num_rows else None),
+                "median_first_response_s": (
+                    pc.approximate_median(table.column("first_response_s")).as_py()
+                    if table.num_rows
+                    else None
+                ),
             }
             context.add_asset_metadata(
-                {**{k: v for k, v in stats.items() if v is not None},
-                 "summary": dg.MetadataValue.md(_summary_md(stats)), "elapsed_s": round(time.monotonic() - started, 3)},
+                {
+                    **{k: v for k, v in stats.items() if v is not None},
+                    "summary": dg.MetadataValue.md(_summary_md(stats)),
+                    "elapsed_s": round(time.monotonic() - started, 3),
+                },
                 partition_key=day,
             )
         return dg.MaterializeResult(
@@ -128,21 +150,36 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             ],
         )
 
-    engagement_key, agents_key = dg.AssetKey([vendor, "engagement_daily"]), dg.AssetKey([vendor, "agent_daily"])
+    engagement_key, agents_key = (
+        dg.AssetKey([vendor, "engagement_daily"]),
+        dg.AssetKey([vendor, "agent_daily"]),
+    )
 
     @dg.multi_asset(
         name=f"{vendor}_engagement",
         specs=[
-            dg.AssetSpec(engagement_key, deps=[conversations_key, messages_key], group_name=vendor, kinds={"parquet"},
-                         automation_condition=FOLLOW_INPUTS, tags=_tags("engagement_daily"),
-                         metadata={"dagster/column_schema": column_schema("engagement_daily")},
-                         description=f"{vendor} per account and day: volumes, response times, containment, handoff, "
-                                     "fallback and abandonment (definitions in the README)."),
-            dg.AssetSpec(agents_key, deps=[conversations_key, messages_key], group_name=vendor, kinds={"parquet"},
-                         automation_condition=FOLLOW_INPUTS, tags=_tags("agent_daily"),
-                         metadata={"dagster/column_schema": column_schema("agent_daily")},
-                         description=f"{vendor} per agent and day: conversations, median first response, mean "
-                                     "customer sentiment."),
+            dg.AssetSpec(
+                engagement_key,
+                deps=[conversations_key, messages_key],
+                group_name=vendor,
+                kinds={"parquet"},
+                automation_condition=FOLLOW_INPUTS,
+                tags=_tags("engagement_daily"),
+                metadata={"dagster/column_schema": column_schema("engagement_daily")},
+                description=f"{vendor} per account and day: volumes, response times, containment, handoff, "
+                "fallback and abandonment (definitions in the README).",
+            ),
+            dg.AssetSpec(
+                agents_key,
+                deps=[conversations_key, messages_key],
+                group_name=vendor,
+                kinds={"parquet"},
+                automation_condition=FOLLOW_INPUTS,
+                tags=_tags("agent_daily"),
+                metadata={"dagster/column_schema": column_schema("agent_daily")},
+                description=f"{vendor} per agent and day: conversations, median first response, mean "
+                "customer sentiment.",
+            ),
         ],
         partitions_def=partitions.daily(tz),
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -159,8 +196,18 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             if engagement_key in selected:
                 data.write_table("engagement_daily", day, vendor, daily)
                 containment = [v for v in daily.column("containment_rate").to_pylist() if v is not None]
-                context.add_asset_metadata({"rows": daily.num_rows, **({"containment_rate_mean": sum(containment) / len(
-                    containment)} if containment else {})}, asset_key=engagement_key, partition_key=day)
+                context.add_asset_metadata(
+                    {
+                        "rows": daily.num_rows,
+                        **(
+                            {"containment_rate_mean": sum(containment) / len(containment)}
+                            if containment
+                            else {}
+                        ),
+                    },
+                    asset_key=engagement_key,
+                    partition_key=day,
+                )
             if agents_key in selected:
                 data.write_table("agent_daily", day, vendor, agents)
                 context.add_asset_metadata({"rows": agents.num_rows}, asset_key=agents_key, partition_key=day)
@@ -179,7 +226,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         automation_condition=FOLLOW_INPUTS,
         metadata={"dagster/column_schema": column_schema("sentiment_daily")},
         description=f"{vendor} per account and day: scored messages, mean customer sentiment, label shares of messages "
-                    "and conversations, agreement with the vendor's own sentiment where it gives one.",
+        "and conversations, agreement with the vendor's own sentiment where it gives one.",
     )
     def sentiment_daily(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         data = store.store()
@@ -189,8 +236,10 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             data.write_table("sentiment_daily", day, vendor, table)
             negative = [v for v in table.column("negative_share").to_pylist() if v is not None]
             context.add_asset_metadata(
-                {"scored_messages": sum(table.column("scored_messages").to_pylist()),
-                 **({"negative_share_mean": sum(negative) / len(negative)} if negative else {})},
+                {
+                    "scored_messages": sum(table.column("scored_messages").to_pylist()),
+                    **({"negative_share_mean": sum(negative) / len(negative)} if negative else {}),
+                },
                 partition_key=day,
             )
         return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
@@ -203,7 +252,7 @@ def _require_messages(store: DataStore, vendor: str, day: str) -> pa.Table:
     if messages is None:
         raise dg.Failure(
             description=f"[{vendor}] day {day}: no canonical messages stored. What to do: materialize "
-                        f"{vendor}/messages for {day} first (or together: --select 'group:{vendor}').",
+            f"{vendor}/messages for {day} first (or together: --select 'group:{vendor}').",
             allow_retries=False,
         )
     return messages

@@ -1,6 +1,5 @@
 """Jelou assets: `jelou/raw` (every history page of a bot's day) and its canonical messages."""
 
-
 import functools
 
 import dagster as dg
@@ -11,7 +10,9 @@ from chat_assets.normalized_asset import normalized_assets
 from chat_assets.raw_asset import raw_asset
 
 
-def build_assets(partitions_def: dg.PartitionsDefinition, silence_minutes: int = 30) -> list[dg.AssetsDefinition]:
+def build_assets(
+    partitions_def: dg.PartitionsDefinition, silence_minutes: int = 30
+) -> list[dg.AssetsDefinition]:
     raw = raw_asset(
         vendor=VENDOR,
         partitions_def=partitions_def,

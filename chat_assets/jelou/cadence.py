@@ -1,6 +1,5 @@
 """Jelou's cadence: yesterday's history of every bot, once a day at 02:00 local time."""
 
-
 import dagster as dg
 
 from chat_assets.cadence import yesterday_schedule

@@ -40,8 +40,14 @@ class JelouResource(VendorResource):
         return split_list(self.bot_ids)
 
     def client(self, transport: httpx.BaseTransport | None = None) -> JelouClient:
-        return JelouClient(self.base_url, self.username, self.password, self.store.timezone, concurrency=self.concurrency,
-                           transport=transport)
+        return JelouClient(
+            self.base_url,
+            self.username,
+            self.password,
+            self.store.timezone,
+            concurrency=self.concurrency,
+            transport=transport,
+        )
 
 
 class JelouClient(HttpVendorClient):
@@ -60,8 +66,14 @@ class JelouClient(HttpVendorClient):
         self.concurrency = max(1, concurrency)
         self.redact = Redactor(basic_auth=(username, password))
         policy = policy or HttpPolicy(max_concurrency=self.concurrency)
-        self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, auth=(username, password),
-                               transport=transport)
+        self.http = VendorHttp(
+            VENDOR,
+            base_url,
+            policy=policy,
+            redactor=self.redact,
+            auth=(username, password),
+            transport=transport,
+        )
 
     def bounds(self, day: str) -> tuple[str, str]:
         start, end = day_bounds(day, self.timezone)
@@ -73,7 +85,9 @@ class JelouClient(HttpVendorClient):
         return {"limit": PAGE_SIZE, "page": page, "startAt": start, "endAt": end}
 
     def describe(self, day: str, bot: str) -> dict[str, object]:
-        return self.http.describe("GET", self.http.url(f"/v1/external/messages/history/{bot}"), self._params(day, 1))
+        return self.http.describe(
+            "GET", self.http.url(f"/v1/external/messages/history/{bot}"), self._params(day, 1)
+        )
 
     def _get(self, bot: str, day: str, page: int) -> httpx.Response:
         url = self.http.url(f"/v1/external/messages/history/{bot}")
@@ -86,25 +100,45 @@ class JelouClient(HttpVendorClient):
         except (ValueError, RecursionError):
             body = None
         results = body.get("results") if isinstance(body, dict) else None
-        fetch.add(name, response.content, status=response.status_code,
-                  records=len(results) if isinstance(results, list) else None)
+        fetch.add(
+            name,
+            response.content,
+            status=response.status_code,
+            records=len(results) if isinstance(results, list) else None,
+        )
         status = response.status_code
         if status == 200 and isinstance(results, list) and isinstance(body.get("pagination"), dict):
             return body
         if status == 401:
-            raise AuthError(VENDOR, bot, day, "Jelou answered 401 'Authentication failed'",
-                            action="Check JELOU_USERNAME and JELOU_PASSWORD in .env.")
+            raise AuthError(
+                VENDOR,
+                bot,
+                day,
+                "Jelou answered 401 'Authentication failed'",
+                action="Check JELOU_USERNAME and JELOU_PASSWORD in .env.",
+            )
         error = body.get("error", {}) if isinstance(body, dict) else {}
         if status == 404:
             raise AccountNotFoundError(
-                VENDOR, bot, day, f"Jelou does not know bot '{bot}' ({error.get('key', 'not found')})",
+                VENDOR,
+                bot,
+                day,
+                f"Jelou does not know bot '{bot}' ({error.get('key', 'not found')})",
                 action="Check JELOU_BOT_IDS: the bot id is wrong or the bot was deleted.",
             )
         if status == 422:
-            detail = json.dumps(body.get("validationError", {}), ensure_ascii=False) if isinstance(body, dict) else ""
+            detail = (
+                json.dumps(body.get("validationError", {}), ensure_ascii=False)
+                if isinstance(body, dict)
+                else ""
+            )
             raise RequestRejectedError(VENDOR, bot, day, f"Jelou rejected the request (422): {detail[:300]}")
-        raise PayloadError(VENDOR, bot, day, f"page {page} answered HTTP {status} without the documented "
-                                             "`pagination` and `results`")
+        raise PayloadError(
+            VENDOR,
+            bot,
+            day,
+            f"page {page} answered HTTP {status} without the documented `pagination` and `results`",
+        )
 
     def _pages(self, fetch: RawFetch, bot: str, day: str) -> tuple[dict, list[tuple[int, dict]]]:
         first = self._check(fetch, self._get(bot, day, 1), bot, day, 1)
@@ -112,8 +146,10 @@ class JelouClient(HttpVendorClient):
         rest = list(range(2, pages + 1))
         with ThreadPoolExecutor(self.concurrency) as pool:
             responses = list(pool.map(lambda p: self._get(bot, day, p), rest))
-        bodies = [(1, first)] + [(page, self._check(fetch, response, bot, day, page))
-                                 for page, response in zip(rest, responses, strict=True)]
+        bodies = [(1, first)] + [
+            (page, self._check(fetch, response, bot, day, page))
+            for page, response in zip(rest, responses, strict=True)
+        ]
         return first, bodies
 
     @staticmethod
@@ -146,8 +182,16 @@ class JelouClient(HttpVendorClient):
             for entry in fetch.files[kept_before:]:
                 entry["superseded"] = problem
         if problem is not None:
-            raise PayloadError(VENDOR, bot, day, f"the pages contradict themselves after {PAGINATION_ATTEMPTS} tries: "
-                               f"{problem}", action="Re-run the partition later; if it persists, report it to Jelou "
-                               "with the kept pages.")
-        fetch.note(pages=max(int(first["pagination"].get("totalPages") or 0), 1), total=first["pagination"].get("total"),
-                   startAt=self.bounds(day)[0], endAt=self.bounds(day)[1])
+            raise PayloadError(
+                VENDOR,
+                bot,
+                day,
+                f"the pages contradict themselves after {PAGINATION_ATTEMPTS} tries: {problem}",
+                action="Re-run the partition later; if it persists, report it to Jelou with the kept pages.",
+            )
+        fetch.note(
+            pages=max(int(first["pagination"].get("totalPages") or 0), 1),
+            total=first["pagination"].get("total"),
+            startAt=self.bounds(day)[0],
+            endAt=self.bounds(day)[1],
+        )

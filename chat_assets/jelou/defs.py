@@ -43,7 +43,10 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         silence_minutes=silence,
     )
     return vendor_definitions(
-        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone), silence),
+        VENDOR,
+        settings,
+        resource,
+        build_assets(partitions.daily(settings.timezone), silence),
         schedules=cadence.schedules(settings.timezone),
     )
 

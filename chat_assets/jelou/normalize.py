@@ -22,14 +22,45 @@ from chat_assets.normalized_asset import NormalizeInput
 VENDOR = "jelou"
 PARTY = pa.struct([("id", pa.string()), ("name", pa.string()), ("names", pa.string()), ("type", pa.string())])
 COORDS = pa.struct([("lat", pa.float64()), ("lng", pa.float64())])
-BUBBLE = pa.struct([("type", pa.string()), ("text", pa.string()), ("mediaUrl", pa.string()), ("caption", pa.string()),
-                    ("coordinates", COORDS), ("lat", pa.float64()), ("lng", pa.float64())])
-RESULT = pa.struct([("recipient", PARTY), ("sender", PARTY), ("by", pa.string()), ("messageId", pa.string()),
-                    ("status", pa.string()), ("bubble", BUBBLE), ("createdAt", pa.string())])
+BUBBLE = pa.struct(
+    [
+        ("type", pa.string()),
+        ("text", pa.string()),
+        ("mediaUrl", pa.string()),
+        ("caption", pa.string()),
+        ("coordinates", COORDS),
+        ("lat", pa.float64()),
+        ("lng", pa.float64()),
+    ]
+)
+RESULT = pa.struct(
+    [
+        ("recipient", PARTY),
+        ("sender", PARTY),
+        ("by", pa.string()),
+        ("messageId", pa.string()),
+        ("status", pa.string()),
+        ("bubble", BUBBLE),
+        ("createdAt", pa.string()),
+    ]
+)
 PAGE = pa.schema([("results", pa.list_(RESULT))])
-TYPES = {"TEXT": "text", "IMAGE": "image", "VIDEO": "video", "AUDIO": "audio", "DOCUMENT": "file", "FILE": "file",
-         "LOCATION": "location", "STICKER": "sticker", "CONTACT": "contact", "TEMPLATE": "template",
-         "BUTTONS": "buttons", "QUICK_REPLY": "buttons", "CAROUSEL": "cards", "LIST": "list"}
+TYPES = {
+    "TEXT": "text",
+    "IMAGE": "image",
+    "VIDEO": "video",
+    "AUDIO": "audio",
+    "DOCUMENT": "file",
+    "FILE": "file",
+    "LOCATION": "location",
+    "STICKER": "sticker",
+    "CONTACT": "contact",
+    "TEMPLATE": "template",
+    "BUTTONS": "buttons",
+    "QUICK_REPLY": "buttons",
+    "CAROUSEL": "cards",
+    "LIST": "list",
+}
 
 
 def sessionize(customer: np.ndarray, epoch_us: np.ndarray, silence_us: int) -> np.ndarray:
@@ -56,18 +87,26 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     position = canonical.positions_in_lists(lists)
 
     by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
-    role = pc.if_else(pc.equal(by, "user"), "customer", pc.if_else(pc.equal(by, "bot"), "bot",
-                      pc.if_else(pc.equal(by, "operator"), "agent", "system")))
+    role = pc.if_else(
+        pc.equal(by, "user"),
+        "customer",
+        pc.if_else(pc.equal(by, "bot"), "bot", pc.if_else(pc.equal(by, "operator"), "agent", "system")),
+    )
     sender, recipient = rows.field("sender"), rows.field("recipient")
     is_user = pc.equal(by, "user")
     customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
-    customer_name = pc.if_else(is_user, pc.coalesce(sender.field("name"), sender.field("names")),
-                               pc.coalesce(recipient.field("names"), recipient.field("name")))
+    customer_name = pc.if_else(
+        is_user,
+        pc.coalesce(sender.field("name"), sender.field("names")),
+        pc.coalesce(recipient.field("names"), recipient.field("name")),
+    )
     try:
         sent_at = canonical.utc_times(canonical.require(rows.field("createdAt"), "createdAt"), "createdAt")
         canonical.require(rows.field("by"), "by")
     except canonical.MissingValueError as exc:
-        raise inp.payload_error(file_of[exc.position].as_py(), f"result #{position[exc.position].as_py()}: {exc}") from None
+        raise inp.payload_error(
+            file_of[exc.position].as_py(), f"result #{position[exc.position].as_py()}: {exc}"
+        ) from None
     message_id = rows.field("messageId")
 
     # Messages repeated across pages (new ones arriving while paging) count once.
@@ -76,21 +115,29 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
         dup = pd.Series(ids.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
         keep = pa.array(~(dup & (ids.to_numpy(zero_copy_only=False) != "")))
         rows, file_of, position, role, customer, customer_name, sent_at, message_id = (
-            pc.filter(a, keep) for a in (rows, file_of, position, role, customer, customer_name, sent_at, message_id))
+            pc.filter(a, keep)
+            for a in (rows, file_of, position, role, customer, customer_name, sent_at, message_id)
+        )
         sender, recipient = rows.field("sender"), rows.field("recipient")
     customer_key = pc.fill_null(customer, "")
-    order = pc.sort_indices(pa.table({"c": customer_key, "t": sent_at, "id": pc.fill_null(message_id, "")}),
-                            sort_keys=[("c", "ascending"), ("t", "ascending"), ("id", "ascending")])
+    order = pc.sort_indices(
+        pa.table({"c": customer_key, "t": sent_at, "id": pc.fill_null(message_id, "")}),
+        sort_keys=[("c", "ascending"), ("t", "ascending"), ("id", "ascending")],
+    )
     take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
     epoch = pc.cast(take(sent_at), pa.int64()).to_numpy(zero_copy_only=False)
-    segment = sessionize(pc.take(customer_key, order).to_numpy(zero_copy_only=False), epoch,
-                         silence_minutes * 60_000_000)
+    segment = sessionize(
+        pc.take(customer_key, order).to_numpy(zero_copy_only=False), epoch, silence_minutes * 60_000_000
+    )
     first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1] if len(segment) else np.array([], int)
     # Arrow's %S carries fractions for sub-second units: format whole seconds, append the micros.
     seconds = pc.take(take(sent_at), pa.array(first_of_segment)).cast(pa.timestamp("s", tz="UTC"), safe=False)
     starts = pc.strftime(seconds, format="%Y%m%dT%H%M%S", locale="C")
-    micros = pa.array([f"{u % 1_000_000:06d}Z" for u in epoch[first_of_segment]]) if len(first_of_segment) else pa.array(
-        [], pa.string())
+    micros = (
+        pa.array([f"{u % 1_000_000:06d}Z" for u in epoch[first_of_segment]])
+        if len(first_of_segment)
+        else pa.array([], pa.string())
+    )
     start_text = pc.take(pc.binary_join_element_wise(starts, micros, ""), pa.array(segment))
     customer_sorted = take(customer)
     conversation = pc.binary_join_element_wise(pc.fill_null(customer_sorted, "unknown"), start_text, "-")
@@ -104,32 +151,40 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     lat = pc.coalesce(bubble.field("coordinates").field("lat"), bubble.field("lat"))
     lng = pc.coalesce(bubble.field("coordinates").field("lng"), bubble.field("lng"))
     location = pc.binary_join_element_wise(pc.cast(lat, pa.string()), pc.cast(lng, pa.string()), ",")
-    caption = pc.coalesce(canonical.empty_to_null(bubble.field("text")), canonical.empty_to_null(bubble.field("caption")))
+    caption = pc.coalesce(
+        canonical.empty_to_null(bubble.field("text")), canonical.empty_to_null(bubble.field("caption"))
+    )
     media = canonical.empty_to_null(bubble.field("mediaUrl"))
     text = pc.coalesce(caption, location)
     fallback_id = pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":")
     channel = pc.utf8_lower(canonical.empty_to_null(sender.field("type")))
     role_sorted = take(role)
-    table = canonical.messages_table(n, {
-        "provider": VENDOR,
-        "account": inp.account,
-        "conversation_id": conversation,
-        "message_id": pc.coalesce(canonical.empty_to_null(take(message_id)), fallback_id),
-        "seq": seq,
-        "sent_at": take(sent_at),
-        "sender_role": role_sorted,
-        "sender_id": take(sender.field("id")),
-        "sender_name": take(pc.coalesce(sender.field("name"), sender.field("names"))),
-        "customer_id": customer_sorted,
-        "customer_name": take(customer_name),
-        "agent_name": pc.if_else(pc.equal(role_sorted, "agent"), take(pc.coalesce(sender.field("name"),
-                                 sender.field("names"))), pa.scalar(None, pa.string())),
-        # The bot's turns name the channel; the customer's and the operator's messages are on the same one.
-        "channel": canonical.first_within(conversation, take(channel)),
-        "content_type": take(content_type),
-        "text": take(text),
-        "media_url": take(media),
-        "raw_ref": canonical.raw_refs(take(file_of), pc.cast(take(position), pa.string())),
-    })
+    table = canonical.messages_table(
+        n,
+        {
+            "provider": VENDOR,
+            "account": inp.account,
+            "conversation_id": conversation,
+            "message_id": pc.coalesce(canonical.empty_to_null(take(message_id)), fallback_id),
+            "seq": seq,
+            "sent_at": take(sent_at),
+            "sender_role": role_sorted,
+            "sender_id": take(sender.field("id")),
+            "sender_name": take(pc.coalesce(sender.field("name"), sender.field("names"))),
+            "customer_id": customer_sorted,
+            "customer_name": take(customer_name),
+            "agent_name": pc.if_else(
+                pc.equal(role_sorted, "agent"),
+                take(pc.coalesce(sender.field("name"), sender.field("names"))),
+                pa.scalar(None, pa.string()),
+            ),
+            # The bot's turns name the channel; the customer's and the operator's messages are on the same one.
+            "channel": canonical.first_within(conversation, take(channel)),
+            "content_type": take(content_type),
+            "text": take(text),
+            "media_url": take(media),
+            "raw_ref": canonical.raw_refs(take(file_of), pc.cast(take(position), pa.string())),
+        },
+    )
     inp.notes["sessionization"] = f"{silence_minutes} min of silence ends a conversation"
     return {"messages": table}

@@ -20,7 +20,9 @@ PATH = "/v1/external/messages/history/"
 STATUSES = ("DELIVERED_USER", "DELIVERED_USER", "DELIVERED_USER", "DELIVERED_CHANNEL", "CREATED", "FAILED")
 
 
-def _failure(status: int, message: str, code: str, key: str, description: str, dev_es: str, dev_en: str) -> dict:
+def _failure(
+    status: int, message: str, code: str, key: str, description: str, dev_es: str, dev_en: str
+) -> dict:
     return {
         "message": [message],
         "statusMessage": "failed",
@@ -37,7 +39,10 @@ def _failure(status: int, message: str, code: str, key: str, description: str, d
 
 def _validation(field: str, es: str, en: str) -> SimResponse:
     body = _failure(
-        422, "Los valores ingresados no son correctos.", "E0422", "VALIDATOR_ERROR",
+        422,
+        "Los valores ingresados no son correctos.",
+        "E0422",
+        "VALIDATOR_ERROR",
         "Error to be thrown when cannot process request because of incoming values",
         "Los valores del request no son correctos para ser procesados.",
         "The request values are not correct for processing.",
@@ -55,7 +60,10 @@ def _parse_iso(value: str) -> datetime | None:
 
 
 def iso_ms(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 class JelouApi:
@@ -81,28 +89,42 @@ class JelouApi:
             return SimResponse(404, b"<html><body>Cannot GET</body></html>", "text/html")
         if not self._authorized(request):
             return SimResponse.json(401, {"message": "Authentication failed"})
-        bot = request.path[len(PATH):].strip("/")
+        bot = request.path[len(PATH) :].strip("/")
         if bot not in self.config.accounts["jelou"]:
-            return SimResponse.json(404, _failure(
-                404, "The Bot could not be found at the moment.", "E1019", "BOT_NOT_FOUND",
-                "Error to be thrown when trying to get a Bot.",
-                "El botId no se encuentra en la base de datos o ha sido eliminado.",
-                "The botId is not found in the database or has been deleted.",
-            ))
+            return SimResponse.json(
+                404,
+                _failure(
+                    404,
+                    "The Bot could not be found at the moment.",
+                    "E1019",
+                    "BOT_NOT_FOUND",
+                    "Error to be thrown when trying to get a Bot.",
+                    "El botId no se encuentra en la base de datos o ha sido eliminado.",
+                    "The botId is not found in the database or has been deleted.",
+                ),
+            )
         q = request.query
         try:
             limit, page = int(q.get("limit", "10")), int(q.get("page", "1"))
         except ValueError:
-            return _validation("limit", "el campo limit debe ser un número", "the limit field must be a number")
+            return _validation(
+                "limit", "el campo limit debe ser un número", "the limit field must be a number"
+            )
         if not 1 <= limit <= 50:
-            return _validation("limit", "el campo limit debe estar entre 1 y 50", "the limit field must be between 1 and 50")
+            return _validation(
+                "limit", "el campo limit debe estar entre 1 y 50", "the limit field must be between 1 and 50"
+            )
         if page < 1:
-            return _validation("page", "el campo page debe ser mayor a 0", "the page field must be greater than 0")
+            return _validation(
+                "page", "el campo page debe ser mayor a 0", "the page field must be greater than 0"
+            )
         tz = ZoneInfo(self.config.timezone)
         today = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         start = _parse_iso(q["startAt"]) if q.get("startAt") else today
         if start is None:
-            return _validation("startAt", "el campo startAt debe ser una fecha", "the startAt field must be a Date")
+            return _validation(
+                "startAt", "el campo startAt debe ser una fecha", "the startAt field must be a Date"
+            )
         end = _parse_iso(q["endAt"]) if q.get("endAt") else start + timedelta(days=1)
         if end is None:
             return _validation("endAt", "el campo endAt debe ser una fecha", "the endAt field must be a Date")
@@ -111,9 +133,15 @@ class JelouApi:
         pages = math.ceil(total / limit)
         offset = (page - 1) * limit
         page_body: dict[str, Any] = {
-            "pagination": {"limit": limit, "page": page, "total": total, "offset": offset, "totalPages": pages},
+            "pagination": {
+                "limit": limit,
+                "page": page,
+                "total": total,
+                "offset": offset,
+                "totalPages": pages,
+            },
             "_metadata": {},
-            "results": rows[offset: offset + limit],
+            "results": rows[offset : offset + limit],
         }
         if self.config.variant == "independent":
             page_body.pop("_metadata")
@@ -128,20 +156,31 @@ class JelouApi:
                     if start <= m.at <= end:
                         found.append((m.at, conv, i, m))
         # The independent rendering answers newest first, as some history APIs do.
-        found.sort(key=lambda item: (item[0], item[1].id, item[2]), reverse=self.config.variant == "independent")
+        found.sort(
+            key=lambda item: (item[0], item[1].id, item[2]), reverse=self.config.variant == "independent"
+        )
         return [self._render(bot, conv, i, m) for _, conv, i, m in found]
 
     def _render(self, bot: str, conv, i: int, m) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-        channel = {"whatsapp": "Whatsapp", "web": "Web", "facebook": "Facebook", "instagram": "Instagram"}[conv.channel]
+        channel = {"whatsapp": "Whatsapp", "web": "Web", "facebook": "Facebook", "instagram": "Instagram"}[
+            conv.channel
+        ]
         user = {"id": conv.customer_phone, "names": conv.customer_name}
         bot_party = {"id": bot, "name": f"{conv.brand} Bot", "type": channel}
         if m.role == "customer":
-            sender, recipient, by = {"id": conv.customer_phone, "name": conv.customer_name, "type": channel}, {
-                "id": bot, "names": f"{conv.brand} Bot"}, "user"
+            sender, recipient, by = (
+                {"id": conv.customer_phone, "name": conv.customer_name, "type": channel},
+                {"id": bot, "names": f"{conv.brand} Bot"},
+                "user",
+            )
         elif m.role == "bot":
             sender, recipient, by = bot_party, user, "bot"
         else:
-            sender = {"id": f"op-{short_hash(conv.agent_name, n=8)}", "name": conv.agent_name, "type": channel}
+            sender = {
+                "id": f"op-{short_hash(conv.agent_name, n=8)}",
+                "name": conv.agent_name,
+                "type": channel,
+            }
             recipient, by = user, "operator"
         if m.content_type == "image":
             bubble = {"type": "IMAGE", "mediaUrl": m.media_url, "text": m.text}

@@ -1,6 +1,5 @@
 """Contacto Multichat assets: `multichat/raw` (report JSON, zips, CSVs) and its canonical tables."""
 
-
 import dagster as dg
 
 from chat_assets.multichat.client import VENDOR

@@ -5,7 +5,6 @@ makes the later ones skip. A report that is not ready yet fails that run plainly
 yet") and the next tick tries again.
 """
 
-
 import dagster as dg
 
 from chat_assets.cadence import yesterday_schedule
@@ -14,7 +13,9 @@ from chat_assets.cadence import yesterday_schedule
 def schedules(tz: str) -> list[dg.ScheduleDefinition]:
     return [
         yesterday_schedule(
-            "multichat", "0 6-12/2 * * *", tz,
+            "multichat",
+            "0 6-12/2 * * *",
+            tz,
             "Yesterday's Multichat reports, from 06:00 local time; later ticks retry until it is in the warehouse.",
         )
     ]

@@ -50,7 +50,9 @@ class MultichatResource(VendorResource):
         return split_list(self.numbers)
 
     def client(self, transport: httpx.BaseTransport | None = None) -> MultichatClient:
-        return MultichatClient(self.base_url, self.login, self.token, self.store.timezone, transport=transport)
+        return MultichatClient(
+            self.base_url, self.login, self.token, self.store.timezone, transport=transport
+        )
 
 
 class MultichatClient(HttpVendorClient):
@@ -69,14 +71,23 @@ class MultichatClient(HttpVendorClient):
         self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, transport=transport)
 
     def params(self, kind: str, number: str, day: str) -> dict[str, str]:
-        return {"login": self.login, "token": self.token, "tipo_reporte": kind, "numero_oficial": number,
-                "fecha_reporte": day}
+        return {
+            "login": self.login,
+            "token": self.token,
+            "tipo_reporte": kind,
+            "numero_oficial": number,
+            "fecha_reporte": day,
+        }
 
     def describe(self, day: str, number: str) -> dict[str, object]:
-        return {kind: self.http.describe("GET", self.base_url, self.params(kind, number, day)) for kind in REPORTS}
+        return {
+            kind: self.http.describe("GET", self.base_url, self.params(kind, number, day)) for kind in REPORTS
+        }
 
     def _report(self, fetch: RawFetch, kind: str, number: str, day: str, attempt: int) -> list[str]:
-        response = self.http.request("GET", self.base_url, params=self.params(kind, number, day), account=number, day=day)
+        response = self.http.request(
+            "GET", self.base_url, params=self.params(kind, number, day), account=number, day=day
+        )
         name = f"report-{kind}{'' if attempt == 1 else f'-{attempt}'}.json"
         fetch.add(name, response.content, status=response.status_code, kind=kind)
         try:
@@ -84,7 +95,9 @@ class MultichatClient(HttpVendorClient):
             code, status = int(body["code"]), str(body.get("status", ""))
         except (ValueError, KeyError, TypeError, RecursionError):
             raise PayloadError(
-                VENDOR, number, day,
+                VENDOR,
+                number,
+                day,
                 f"the report call for '{kind}' answered HTTP {response.status_code} with something that is not "
                 f"the documented JSON ({response.headers.get('content-type', 'no content type')})",
             ) from None
@@ -96,20 +109,33 @@ class MultichatClient(HttpVendorClient):
         today = datetime.now(ZoneInfo(self.timezone)).date()
         the_day = date.fromisoformat(day)
         if code == -1 and the_day < FIRST_DAY:
-            raise RequestRejectedError(VENDOR, number, day, "Multichat keeps reports from 2025-01-01 on only",
-                                       action="Choose a day from 2025-01-01 on.")
+            raise RequestRejectedError(
+                VENDOR,
+                number,
+                day,
+                "Multichat keeps reports from 2025-01-01 on only",
+                action="Choose a day from 2025-01-01 on.",
+            )
         if code == -1:
             raise NotReadyError(
-                VENDOR, number, day,
+                VENDOR,
+                number,
+                day,
                 f"the report is not available yet (today is {today} in {self.timezone}; reports exist up to yesterday)",
             )
         if code == -2:
-            raise RequestRejectedError(VENDOR, number, day, f"the vendor rejected report type '{kind}' (code -2)")
+            raise RequestRejectedError(
+                VENDOR, number, day, f"the vendor rejected report type '{kind}' (code -2)"
+            )
         if code == -3:
-            raise AuthError(VENDOR, number, day, "the vendor rejected MULTICHAT_LOGIN / MULTICHAT_TOKEN (code -3)")
+            raise AuthError(
+                VENDOR, number, day, "the vendor rejected MULTICHAT_LOGIN / MULTICHAT_TOKEN (code -3)"
+            )
         if code == -4:
             raise AccessDeniedError(
-                VENDOR, number, day,
+                VENDOR,
+                number,
+                day,
                 "the user or project is inactive, or the user has no access to this number (code -4)",
                 action="Check MULTICHAT_NUMBERS, or ask Multichat to activate the user/project and grant access.",
             )
@@ -133,7 +159,9 @@ class MultichatClient(HttpVendorClient):
                 fetch.add(name, response.content, status=response.status_code, kind=kind)
                 if response.status_code != 200:
                     raise UnavailableError(
-                        VENDOR, number, day,
+                        VENDOR,
+                        number,
+                        day,
                         f"the {kind} file could not be downloaded (HTTP {response.status_code}) even from a fresh report",
                     )
                 files += self._extract(fetch, name, response.content, kind, number, day)
@@ -150,24 +178,45 @@ class MultichatClient(HttpVendorClient):
                 raise PayloadError(VENDOR, number, day, f"{name} is an empty zip (no CSV inside)")
             for member in members:
                 if member.file_size > caps.max_member_bytes:
-                    raise PayloadError(VENDOR, number, day, _too_big(name, member.filename, member.file_size, caps),
-                                       action=_LIMIT_ACTION)
+                    raise PayloadError(
+                        VENDOR,
+                        number,
+                        day,
+                        _too_big(name, member.filename, member.file_size, caps),
+                        action=_LIMIT_ACTION,
+                    )
                 if member.compress_size and member.file_size / member.compress_size > caps.max_zip_ratio:
-                    raise PayloadError(VENDOR, number, day,
-                                       f"{name}: member {member.filename!r} expands {member.file_size // member.compress_size}"
-                                       f"-fold, more than CHAT_ASSETS_MAX_ZIP_RATIO={caps.max_zip_ratio:g} (a zip bomb?)",
-                                       action=_LIMIT_ACTION)
+                    raise PayloadError(
+                        VENDOR,
+                        number,
+                        day,
+                        f"{name}: member {member.filename!r} expands {member.file_size // member.compress_size}"
+                        f"-fold, more than CHAT_ASSETS_MAX_ZIP_RATIO={caps.max_zip_ratio:g} (a zip bomb?)",
+                        action=_LIMIT_ACTION,
+                    )
                 with archive.open(member) as handle:  # the header may lie: read no more than the cap
                     content = handle.read(caps.max_member_bytes + 1)
                 if len(content) > caps.max_member_bytes:
-                    raise PayloadError(VENDOR, number, day, _too_big(name, member.filename, len(content), caps),
-                                       action=_LIMIT_ACTION)
+                    raise PayloadError(
+                        VENDOR,
+                        number,
+                        day,
+                        _too_big(name, member.filename, len(content), caps),
+                        action=_LIMIT_ACTION,
+                    )
                 # Only the member's base name is used, made safe and unique by the store (zip slip).
                 csv_name = member.filename.replace("\\", "/").rsplit("/", 1)[-1] or "member"
                 if not csv_name.lower().endswith(".csv"):
                     csv_name += ".csv"
-                fetch.add(csv_name, content, kind=kind, extracted_from=name, member=member.filename,
-                          records=max(0, content.count(b"\n") - 1), **_text_evidence(content))
+                fetch.add(
+                    csv_name,
+                    content,
+                    kind=kind,
+                    extracted_from=name,
+                    member=member.filename,
+                    records=max(0, content.count(b"\n") - 1),
+                    **_text_evidence(content),
+                )
             return len(members)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
             raise PayloadError(VENDOR, number, day, f"{name} is not a readable zip ({exc})") from None
@@ -182,10 +231,14 @@ def _text_evidence(content: bytes) -> dict[str, object]:
     return {"encoding": encoding, "replaced_bytes": replaced}
 
 
-_LIMIT_ACTION = ("If the vendor really sends files this large, raise CHAT_ASSETS_MAX_MEMBER_MB / "
-                 "CHAT_ASSETS_MAX_ZIP_RATIO; otherwise report the file to the vendor.")
+_LIMIT_ACTION = (
+    "If the vendor really sends files this large, raise CHAT_ASSETS_MAX_MEMBER_MB / "
+    "CHAT_ASSETS_MAX_ZIP_RATIO; otherwise report the file to the vendor."
+)
 
 
 def _too_big(name: str, member: str, size: int, caps: Limits) -> str:
-    return (f"{name}: member {member!r} holds {size // MIB} MiB or more, over CHAT_ASSETS_MAX_MEMBER_MB="
-            f"{caps.max_member_bytes // MIB}")
+    return (
+        f"{name}: member {member!r} holds {size // MIB} MiB or more, over CHAT_ASSETS_MAX_MEMBER_MB="
+        f"{caps.max_member_bytes // MIB}"
+    )

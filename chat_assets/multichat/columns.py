@@ -34,49 +34,215 @@ def canon(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
-ROLES = ("conversation_id", "datetime", "date", "time", "sender", "message_type", "text", "agent",
-         "customer_id", "customer_name", "message_id", "media_url")
+ROLES = (
+    "conversation_id",
+    "datetime",
+    "date",
+    "time",
+    "sender",
+    "message_type",
+    "text",
+    "agent",
+    "customer_id",
+    "customer_name",
+    "message_id",
+    "media_url",
+)
 TIME_ROLES = ("datetime", "date", "time")
 NAMES: dict[str, tuple[str, ...]] = {
-    "conversation_id": ("id_conversacion", "conversacion", "id_conversation", "conversation_id", "conversation",
-                        "id_chat", "chat_id", "ticket", "id_ticket", "id_sesion", "sesion", "session_id"),
-    "datetime": ("fecha_hora", "fecha_y_hora", "datetime", "date_time", "timestamp", "fecha_mensaje", "fecha_envio",
-                 "fecha_de_envio", "created_at", "fecha_creacion", "fecha"),
+    "conversation_id": (
+        "id_conversacion",
+        "conversacion",
+        "id_conversation",
+        "conversation_id",
+        "conversation",
+        "id_chat",
+        "chat_id",
+        "ticket",
+        "id_ticket",
+        "id_sesion",
+        "sesion",
+        "session_id",
+    ),
+    "datetime": (
+        "fecha_hora",
+        "fecha_y_hora",
+        "datetime",
+        "date_time",
+        "timestamp",
+        "fecha_mensaje",
+        "fecha_envio",
+        "fecha_de_envio",
+        "created_at",
+        "fecha_creacion",
+        "fecha",
+    ),
     "date": ("fecha", "date", "dia", "fecha_mensaje"),
     "time": ("hora", "time", "hora_mensaje", "hora_envio"),
-    "sender": ("direccion", "direction", "sentido", "tipo_envio", "flujo", "origen", "remitente", "emisor",
-               "enviado_por", "from", "sender", "autor", "rol", "role", "tipo_remitente", "tipo"),
-    "message_type": ("tipo_mensaje", "message_type", "type", "tipo_de_mensaje", "tipo_contenido", "content_type",
-                     "formato", "tipo"),
-    "text": ("mensaje", "message", "texto", "contenido", "text", "body", "mensaje_texto", "contenido_mensaje"),
-    "agent": ("agente", "asesor", "agent", "operador", "usuario", "nombre_agente", "nombre_asesor", "agent_name"),
-    "customer_id": ("telefono", "numero_cliente", "celular", "customer_number", "customer_phone", "phone", "numero",
-                    "whatsapp", "telefono_cliente", "movil", "id_cliente", "customer_id", "numero_contacto"),
-    "customer_name": ("nombre_cliente", "nombre", "customer_name", "cliente", "name", "contacto", "nombre_contacto"),
+    "sender": (
+        "direccion",
+        "direction",
+        "sentido",
+        "tipo_envio",
+        "flujo",
+        "origen",
+        "remitente",
+        "emisor",
+        "enviado_por",
+        "from",
+        "sender",
+        "autor",
+        "rol",
+        "role",
+        "tipo_remitente",
+        "tipo",
+    ),
+    "message_type": (
+        "tipo_mensaje",
+        "message_type",
+        "type",
+        "tipo_de_mensaje",
+        "tipo_contenido",
+        "content_type",
+        "formato",
+        "tipo",
+    ),
+    "text": (
+        "mensaje",
+        "message",
+        "texto",
+        "contenido",
+        "text",
+        "body",
+        "mensaje_texto",
+        "contenido_mensaje",
+    ),
+    "agent": (
+        "agente",
+        "asesor",
+        "agent",
+        "operador",
+        "usuario",
+        "nombre_agente",
+        "nombre_asesor",
+        "agent_name",
+    ),
+    "customer_id": (
+        "telefono",
+        "numero_cliente",
+        "celular",
+        "customer_number",
+        "customer_phone",
+        "phone",
+        "numero",
+        "whatsapp",
+        "telefono_cliente",
+        "movil",
+        "id_cliente",
+        "customer_id",
+        "numero_contacto",
+    ),
+    "customer_name": (
+        "nombre_cliente",
+        "nombre",
+        "customer_name",
+        "cliente",
+        "name",
+        "contacto",
+        "nombre_contacto",
+    ),
     "message_id": ("id_mensaje", "message_id", "wamid", "id_message"),
-    "media_url": ("url", "url_adjunto", "adjunto", "media", "media_url", "url_media", "enlace", "link", "attachment",
-                  "url_archivo"),
+    "media_url": (
+        "url",
+        "url_adjunto",
+        "adjunto",
+        "media",
+        "media_url",
+        "url_media",
+        "enlace",
+        "link",
+        "attachment",
+        "url_archivo",
+    ),
 }
 #: Override aliases an operator may reasonably type.
-ALIASES = {"direction": "sender", "direccion": "sender", "type": "message_type", "phone": "customer_id",
-           "customer_phone": "customer_id", "fecha_hora": "datetime", "fecha": "date", "hora": "time",
-           "mensaje": "text", "conversation": "conversation_id"}
+ALIASES = {
+    "direction": "sender",
+    "direccion": "sender",
+    "type": "message_type",
+    "phone": "customer_id",
+    "customer_phone": "customer_id",
+    "fecha_hora": "datetime",
+    "fecha": "date",
+    "hora": "time",
+    "mensaje": "text",
+    "conversation": "conversation_id",
+}
 
-CUSTOMER_WORDS = ("entrante", "cliente", "customer", "inbound", "in", "recibido", "entrada", "incoming", "usuario",
-                  "user", "contacto", "contact")
-BOT_WORDS = ("bot", "chatbot", "chat_bot", "chat bot", "asistente virtual", "asistente", "robot", "ia", "ai",
-             "automatico", "automatic")
+CUSTOMER_WORDS = (
+    "entrante",
+    "cliente",
+    "customer",
+    "inbound",
+    "in",
+    "recibido",
+    "entrada",
+    "incoming",
+    "usuario",
+    "user",
+    "contacto",
+    "contact",
+)
+BOT_WORDS = (
+    "bot",
+    "chatbot",
+    "chat_bot",
+    "chat bot",
+    "asistente virtual",
+    "asistente",
+    "robot",
+    "ia",
+    "ai",
+    "automatico",
+    "automatic",
+)
 AGENT_WORDS = ("asesor", "agente", "agent", "operador", "operator", "humano", "human", "ejecutivo")
 OUTBOUND_WORDS = ("saliente", "out", "outbound", "enviado", "salida", "outgoing", "respuesta")
 SYSTEM_WORDS = ("sistema", "system", "nota", "note")
 SENDER_WORDS = CUSTOMER_WORDS + BOT_WORDS + AGENT_WORDS + OUTBOUND_WORDS + SYSTEM_WORDS
 TYPE_WORDS: dict[str, str] = {
-    "texto": "text", "text": "text", "txt": "text", "chat": "text", "imagen": "image", "image": "image",
-    "foto": "image", "photo": "image", "documento": "file", "document": "file", "archivo": "file", "file": "file",
-    "pdf": "file", "audio": "audio", "nota de voz": "audio", "voz": "audio", "voice": "audio", "ptt": "audio",
-    "video": "video", "ubicacion": "location", "location": "location", "sticker": "sticker", "contacto": "contact",
-    "contact": "contact", "plantilla": "template", "template": "template", "botones": "buttons", "buttons": "buttons",
-    "lista": "list", "list": "list", "interactivo": "buttons", "interactive": "buttons",
+    "texto": "text",
+    "text": "text",
+    "txt": "text",
+    "chat": "text",
+    "imagen": "image",
+    "image": "image",
+    "foto": "image",
+    "photo": "image",
+    "documento": "file",
+    "document": "file",
+    "archivo": "file",
+    "file": "file",
+    "pdf": "file",
+    "audio": "audio",
+    "nota de voz": "audio",
+    "voz": "audio",
+    "voice": "audio",
+    "ptt": "audio",
+    "video": "video",
+    "ubicacion": "location",
+    "location": "location",
+    "sticker": "sticker",
+    "contacto": "contact",
+    "contact": "contact",
+    "plantilla": "template",
+    "template": "template",
+    "botones": "buttons",
+    "buttons": "buttons",
+    "lista": "list",
+    "list": "list",
+    "interactivo": "buttons",
+    "interactive": "buttons",
 }
 BOT_AGENT_NAMES = ("", "bot", "chatbot", "chat_bot", "chat bot", "asistente virtual", "sistema", "ia")
 REQUIRED = ("conversation_id", "sender", "text")
@@ -100,7 +266,9 @@ def parse_override(value: str | None, name: str = "MULTICHAT_COLUMNS") -> dict[s
         if not sep or not column.strip():
             raise ConfigError(f"{name}: {item.strip()!r} is not role=column (e.g. sender=tipo).")
         if role not in ROLES:
-            raise ConfigError(f"{name}: unknown role {item.partition('=')[0].strip()!r}; roles are {', '.join(ROLES)}.")
+            raise ConfigError(
+                f"{name}: unknown role {item.partition('=')[0].strip()!r}; roles are {', '.join(ROLES)}."
+            )
         if role in out:
             raise ConfigError(f"{name}: role {role!r} is given twice.")
         out[role] = column.strip()
@@ -110,7 +278,15 @@ def parse_override(value: str | None, name: str = "MULTICHAT_COLUMNS") -> dict[s
 def words(values: pa.Array) -> pa.Array:
     """Trimmed, lower-case cell values with Spanish accents folded: how vocabularies are matched."""
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(values))
-    for accented, plain in (("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ü", "u"), ("ñ", "n")):
+    for accented, plain in (
+        ("á", "a"),
+        ("é", "e"),
+        ("í", "i"),
+        ("ó", "o"),
+        ("ú", "u"),
+        ("ü", "u"),
+        ("ñ", "n"),
+    ):
         lowered = pc.replace_substring(lowered, accented, plain)
     return lowered
 
@@ -143,7 +319,10 @@ def describe_columns(data: pa.Table) -> str:
     """`'tipo' (e.g. 'entrante', 'saliente')` for every column: what an operator needs to write the override."""
     parts = []
     for name in data.column_names:
-        samples = [str(v)[:30] for v in _nonempty_sample(canonical.as_array(data.column(name))).slice(0, 2).to_pylist()]
+        samples = [
+            str(v)[:30]
+            for v in _nonempty_sample(canonical.as_array(data.column(name))).slice(0, 2).to_pylist()
+        ]
         parts.append(f"{name!r} (e.g. {', '.join(repr(s) for s in samples) or 'empty'})")
     return "; ".join(parts)
 
@@ -156,8 +335,10 @@ def assign_roles(data: pa.Table, override: Mapping[str, str] | None = None) -> d
     for role, wanted in (override or {}).items():
         column = wanted if wanted in columns else by_canon.get(canon(wanted))
         if column is None:
-            raise ColumnsError(f"MULTICHAT_COLUMNS names column {wanted!r} for {role}, but the file has no such column; "
-                               f"columns found: {describe_columns(data)}")
+            raise ColumnsError(
+                f"MULTICHAT_COLUMNS names column {wanted!r} for {role}, but the file has no such column; "
+                f"columns found: {describe_columns(data)}"
+            )
         found[role] = column
 
     def free() -> list[str]:
@@ -185,7 +366,8 @@ def assign_roles(data: pa.Table, override: Mapping[str, str] | None = None) -> d
         if len(best) > 1:
             raise ColumnsError(
                 f"columns {best} all look like the {role} column; set MULTICHAT_COLUMNS={role}=<column> to say which. "
-                f"Columns found: {describe_columns(data)}")
+                f"Columns found: {describe_columns(data)}"
+            )
         found[role] = best[0]
 
     # 2. roles the values reveal
@@ -203,12 +385,16 @@ def assign_roles(data: pa.Table, override: Mapping[str, str] | None = None) -> d
     for role in ROLES:
         if role in found or role in TIME_ROLES:
             continue
-        candidates = [c for c in free() if role in named[c] and not (named[c] - {role} - set(TIME_ROLES)) - found.keys()]
+        candidates = [
+            c for c in free() if role in named[c] and not (named[c] - {role} - set(TIME_ROLES)) - found.keys()
+        ]
         if len(candidates) > 1:
             exact = [c for c in candidates if canon(c) == NAMES[role][0]]
             if len(exact) != 1:
-                raise ColumnsError(f"columns {candidates} could each be the {role} column; set "
-                                   f"MULTICHAT_COLUMNS={role}=<column>. Columns found: {describe_columns(data)}")
+                raise ColumnsError(
+                    f"columns {candidates} could each be the {role} column; set "
+                    f"MULTICHAT_COLUMNS={role}=<column>. Columns found: {describe_columns(data)}"
+                )
             candidates = exact
         if candidates:
             found[role] = candidates[0]
@@ -225,6 +411,8 @@ def assign_roles(data: pa.Table, override: Mapping[str, str] | None = None) -> d
         missing.append("datetime (or date + time)")
     if missing:
         hint = ",".join(f"{r.split(' ')[0]}=<column>" for r in missing)
-        raise ColumnsError(f"missing column role(s) {missing}; columns found: {describe_columns(data)}. "
-                           f"If one of them holds it, set MULTICHAT_COLUMNS={hint}")
+        raise ColumnsError(
+            f"missing column role(s) {missing}; columns found: {describe_columns(data)}. "
+            f"If one of them holds it, set MULTICHAT_COLUMNS={hint}"
+        )
     return found

@@ -41,7 +41,7 @@ class Dialect:
 def decode(data: bytes) -> tuple[str, str, int]:
     """(text, encoding, bytes replaced) chosen by evidence in the bytes."""
     if data.startswith(BOM_UTF8):
-        text = data[len(BOM_UTF8):].decode("utf-8", errors="replace")
+        text = data[len(BOM_UTF8) :].decode("utf-8", errors="replace")
         return text, "utf-8-sig", _introduced_replacements(data, text)
     if data.startswith(BOMS_UTF16):
         return data.decode("utf-16"), "utf-16", 0
@@ -66,7 +66,8 @@ def decode(data: bytes) -> tuple[str, str, int]:
         bad = _introduced_replacements(data, text)
         if bad > MAX_BAD_SHARE * max(1, len(text)):
             raise CsvError(
-                f"{bad} bytes decode neither as UTF-8 nor as cp1252: the file is mostly undecodable") from None
+                f"{bad} bytes decode neither as UTF-8 nor as cp1252: the file is mostly undecodable"
+            ) from None
         return text, "cp1252", bad
 
 
@@ -118,7 +119,10 @@ def read_csv(data: bytes) -> tuple[pa.Table, Dialect]:
         io.BytesIO(text.encode("utf-8")),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
     )
     return table, Dialect(encoding, delimiter, replaced)

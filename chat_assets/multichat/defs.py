@@ -39,7 +39,10 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         columns=columns,
     )
     return vendor_definitions(
-        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)),
+        VENDOR,
+        settings,
+        resource,
+        build_assets(partitions.daily(settings.timezone)),
         schedules=cadence.schedules(settings.timezone),
     )
 

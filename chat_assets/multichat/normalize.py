@@ -38,8 +38,10 @@ def _sender_roles(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Ar
     known = pc.is_in(sender, pa.array(roles.SENDER_WORDS))
     if pc.any(pc.invert(known)).as_py():  # blank included: a message always has a sender
         values = pc.unique(pc.filter(_column(data, cols["sender"]), pc.invert(known))).to_pylist()[:5]
-        raise ValueError(f"unknown sender value(s) {values} in column '{cols['sender']}'; known words are "
-                         f"{', '.join(roles.SENDER_WORDS)}")
+        raise ValueError(
+            f"unknown sender value(s) {values} in column '{cols['sender']}'; known words are "
+            f"{', '.join(roles.SENDER_WORDS)}"
+        )
     if "agent" in cols:
         agent = pc.utf8_trim_whitespace(_column(data, cols["agent"]))
         agent_is_bot = pc.is_in(roles.words(agent), pa.array(roles.BOT_AGENT_NAMES))
@@ -47,22 +49,35 @@ def _sender_roles(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Ar
         agent = canonical.const(None, n)
         agent_is_bot = canonical.const(True, n, pa.bool_())
     outbound = pc.if_else(agent_is_bot, "bot", "agent")
-    role = pc.if_else(pc.is_in(sender, pa.array(roles.CUSTOMER_WORDS)), "customer",
-           pc.if_else(pc.is_in(sender, pa.array(roles.BOT_WORDS)), "bot",
-           pc.if_else(pc.is_in(sender, pa.array(roles.AGENT_WORDS)), "agent",
-           pc.if_else(pc.is_in(sender, pa.array(roles.SYSTEM_WORDS)), "system", outbound))))
+    role = pc.if_else(
+        pc.is_in(sender, pa.array(roles.CUSTOMER_WORDS)),
+        "customer",
+        pc.if_else(
+            pc.is_in(sender, pa.array(roles.BOT_WORDS)),
+            "bot",
+            pc.if_else(
+                pc.is_in(sender, pa.array(roles.AGENT_WORDS)),
+                "agent",
+                pc.if_else(pc.is_in(sender, pa.array(roles.SYSTEM_WORDS)), "system", outbound),
+            ),
+        ),
+    )
     agent_name = pc.if_else(pc.and_(pc.equal(role, "agent"), pc.invert(agent_is_bot)), agent, NULL)
     return role, agent_name
 
 
 def _times(data: pa.Table, cols: dict[str, str], day: date, tz: str) -> pa.Array:
     if "datetime" in cols:
-        local = datetimes.parse_local(_column(data, cols["datetime"]), "datetime", what=f"column '{cols['datetime']}'",
-                                      expect=day)
+        local = datetimes.parse_local(
+            _column(data, cols["datetime"]), "datetime", what=f"column '{cols['datetime']}'", expect=day
+        )
     else:
         local = datetimes.combine(
-            datetimes.parse_local(_column(data, cols["date"]), "date", what=f"column '{cols['date']}'", expect=day),
-            datetimes.parse_local(_column(data, cols["time"]), "time", what=f"column '{cols['time']}'"))
+            datetimes.parse_local(
+                _column(data, cols["date"]), "date", what=f"column '{cols['date']}'", expect=day
+            ),
+            datetimes.parse_local(_column(data, cols["time"]), "time", what=f"column '{cols['time']}'"),
+        )
     if local.null_count:
         raise ValueError(f"{local.null_count} row(s) have no message time")
     return canonical.local_to_utc(local, tz)
@@ -74,7 +89,9 @@ def _content(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array, 
     written = _column(data, cols["text"])
     if "message_type" in cols:
         raw_type = roles.words(_column(data, cols["message_type"]))
-        mapped = pc.take(pa.array(list(roles.TYPE_WORDS.values())), pc.index_in(raw_type, pa.array(list(roles.TYPE_WORDS))))
+        mapped = pc.take(
+            pa.array(list(roles.TYPE_WORDS.values())), pc.index_in(raw_type, pa.array(list(roles.TYPE_WORDS)))
+        )
         content_type = pc.if_else(pc.equal(raw_type, ""), "text", pc.fill_null(mapped, "other"))
     else:
         content_type = None
@@ -82,7 +99,9 @@ def _content(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array, 
     url = pc.struct_field(parts, "url")
     rest = canonical.empty_to_null(pc.struct_field(parts, "rest"))
     if content_type is None:  # no type column: a message that is a media link is that medium
-        content_type = pc.if_else(pc.is_valid(url), canonical.content_type_of_url(pc.fill_null(url, ""), "text"), "text")
+        content_type = pc.if_else(
+            pc.is_valid(url), canonical.content_type_of_url(pc.fill_null(url, ""), "text"), "text"
+        )
     is_media = pc.is_in(content_type, pa.array(canonical.MEDIA_CONTENT_TYPES))
     media_url = pc.if_else(is_media, url, NULL)
     text = pc.if_else(pc.and_(is_media, pc.is_valid(url)), rest, canonical.empty_to_null(written))
@@ -91,8 +110,9 @@ def _content(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array, 
     return content_type, text, canonical.as_array(media_url) if n else pa.array([], pa.string())
 
 
-def conversations_to_messages(data: pa.Table, path: str, account: str, day: str, tz: str,
-                              override: dict[str, str] | None = None) -> tuple[pa.Table, dict[str, object]]:
+def conversations_to_messages(
+    data: pa.Table, path: str, account: str, day: str, tz: str, override: dict[str, str] | None = None
+) -> tuple[pa.Table, dict[str, object]]:
     if not data.num_rows:  # a day without chats: nothing to settle, the header alone proves nothing
         return schemas.empty("messages"), {"roles": {}, "unknown_columns": data.column_names}
     cols = roles.assign_roles(data, override)
@@ -103,41 +123,59 @@ def conversations_to_messages(data: pa.Table, path: str, account: str, day: str,
     content_type, text, media_url = _content(data, cols)
     conversation = pc.utf8_trim_whitespace(_column(data, cols["conversation_id"]))
     if n and pc.any(pc.equal(conversation, "")).as_py():
-        raise ValueError(f"{pc.sum(pc.equal(conversation, '')).as_py()} row(s) have an empty '{cols['conversation_id']}'")
+        raise ValueError(
+            f"{pc.sum(pc.equal(conversation, '')).as_py()} row(s) have an empty '{cols['conversation_id']}'"
+        )
     # Order within a conversation by time, then by file order (stable sort).
-    frame = pd.DataFrame({"c": conversation.to_numpy(zero_copy_only=False),
-                          "t": pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False)})
+    frame = pd.DataFrame(
+        {
+            "c": conversation.to_numpy(zero_copy_only=False),
+            "t": pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False),
+        }
+    )
     order = pa.array(frame.sort_values(["c", "t"], kind="stable").index.to_numpy(), pa.int64())
     take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
     conversation, sent_at, role = take(conversation), take(sent_at), take(role)
     seq = canonical.seq_within(conversation)
     row_number = pc.add(order, 2)  # line of the row in the file: header is line 1
     fallback_id = pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":")
-    message_id = canonical.empty_to_null(take(_column(data, cols["message_id"]))) if "message_id" in cols else None
-    optional = {r: canonical.empty_to_null(take(_column(data, cols[r]))) for r in ("customer_id", "customer_name")
-                if r in cols}
+    message_id = (
+        canonical.empty_to_null(take(_column(data, cols["message_id"]))) if "message_id" in cols else None
+    )
+    optional = {
+        r: canonical.empty_to_null(take(_column(data, cols[r])))
+        for r in ("customer_id", "customer_name")
+        if r in cols
+    }
     customer_id, customer_name = optional.get("customer_id"), optional.get("customer_name")
     agent_name = take(agent_name)
     is_customer = pc.equal(role, "customer")
-    table = canonical.messages_table(n, {
-        "provider": VENDOR,
-        "account": account,
-        "conversation_id": conversation,
-        "message_id": fallback_id if message_id is None else pc.coalesce(message_id, fallback_id),
-        "seq": seq,
-        "sent_at": sent_at,
-        "sender_role": role,
-        "sender_id": None if customer_id is None else pc.if_else(is_customer, customer_id, NULL),
-        "sender_name": pc.if_else(is_customer, customer_name if customer_name is not None else NULL, agent_name),
-        "customer_id": customer_id,
-        "customer_name": customer_name,
-        "agent_name": agent_name,
-        "channel": "whatsapp",
-        "content_type": take(content_type),
-        "text": take(text),
-        "media_url": take(media_url),
-        "raw_ref": canonical.raw_refs(path, pc.binary_join_element_wise("row=", pc.cast(row_number, pa.string()), "")),
-    })
+    table = canonical.messages_table(
+        n,
+        {
+            "provider": VENDOR,
+            "account": account,
+            "conversation_id": conversation,
+            "message_id": fallback_id if message_id is None else pc.coalesce(message_id, fallback_id),
+            "seq": seq,
+            "sent_at": sent_at,
+            "sender_role": role,
+            "sender_id": None if customer_id is None else pc.if_else(is_customer, customer_id, NULL),
+            "sender_name": pc.if_else(
+                is_customer, customer_name if customer_name is not None else NULL, agent_name
+            ),
+            "customer_id": customer_id,
+            "customer_name": customer_name,
+            "agent_name": agent_name,
+            "channel": "whatsapp",
+            "content_type": take(content_type),
+            "text": take(text),
+            "media_url": take(media_url),
+            "raw_ref": canonical.raw_refs(
+                path, pc.binary_join_element_wise("row=", pc.cast(row_number, pa.string()), "")
+            ),
+        },
+    )
     return table, {"roles": cols, "unknown_columns": unknown}
 
 
@@ -149,23 +187,30 @@ def captures_long(data: pa.Table, path: str, account: str, bot: str) -> pa.Table
     rows = pa.array(range(n), pa.int32())
     parts = []
     for field in fields:
-        parts.append(pa.table({
-            "provider": canonical.const(VENDOR, n),
-            "account": canonical.const(account, n),
-            "bot": canonical.const(bot, n),
-            "row": rows,
-            "field": canonical.const(field, n),
-            "value": canonical.empty_to_null(data.column(field)),
-            "raw_ref": canonical.raw_refs(path, pc.binary_join_element_wise(
-                "row=", pc.cast(pc.add(rows, 2), pa.string()), "")),
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "provider": canonical.const(VENDOR, n),
+                    "account": canonical.const(account, n),
+                    "bot": canonical.const(bot, n),
+                    "row": rows,
+                    "field": canonical.const(field, n),
+                    "value": canonical.empty_to_null(data.column(field)),
+                    "raw_ref": canonical.raw_refs(
+                        path, pc.binary_join_element_wise("row=", pc.cast(pc.add(rows, 2), pa.string()), "")
+                    ),
+                }
+            )
+        )
     long = pa.concat_tables(parts).sort_by([("row", "ascending")])
     return schemas.conform("captures", long)
 
 
 def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     messages, captures, notes = [], [], {}
-    override = roles.parse_override(getattr(inp.resource, "columns", None)) if inp.resource is not None else {}
+    override = (
+        roles.parse_override(getattr(inp.resource, "columns", None)) if inp.resource is not None else {}
+    )
     for rel, entry in inp.files(suffix=".csv"):
         name = rel.rsplit("/", 1)[1]
         try:
@@ -187,7 +232,9 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
                 problem = str(exc)
             else:
                 problem = f"{type(exc).__name__}: {exc}"
-            raise inp.payload_error(rel, f"{entry.get('kind', 'report')} CSV {name} {kind}: {problem}") from None
+            raise inp.payload_error(
+                rel, f"{entry.get('kind', 'report')} CSV {name} {kind}: {problem}"
+            ) from None
     inp.notes["csv"] = json.dumps(notes, ensure_ascii=False)
     out: dict[str, pa.Table] = {}
     if messages:

@@ -29,22 +29,73 @@ PROJECT_ID = 22
 
 DIALECTS = {
     "es": {
-        "columns": ["ID Conversación", "Fecha", "Hora", "Teléfono", "Nombre Cliente", "Dirección", "Agente",
-                    "Tipo", "Mensaje", "Etiqueta"],
-        "in": "Entrante", "out": "Saliente", "bot_agent": "Bot",
-        "types": {"text": "texto", "image": "imagen", "file": "documento", "location": "ubicacion", "audio": "audio"},
+        "columns": [
+            "ID Conversación",
+            "Fecha",
+            "Hora",
+            "Teléfono",
+            "Nombre Cliente",
+            "Dirección",
+            "Agente",
+            "Tipo",
+            "Mensaje",
+            "Etiqueta",
+        ],
+        "in": "Entrante",
+        "out": "Saliente",
+        "bot_agent": "Bot",
+        "types": {
+            "text": "texto",
+            "image": "imagen",
+            "file": "documento",
+            "location": "ubicacion",
+            "audio": "audio",
+        },
     },
     "snake": {
-        "columns": ["id_conversacion", "fecha_hora", "numero_cliente", "nombre", "direccion", "asesor",
-                    "tipo_mensaje", "mensaje"],
-        "in": "IN", "out": "OUT", "bot_agent": "",
-        "types": {"text": "TEXTO", "image": "IMAGEN", "file": "DOCUMENTO", "location": "UBICACION", "audio": "AUDIO"},
+        "columns": [
+            "id_conversacion",
+            "fecha_hora",
+            "numero_cliente",
+            "nombre",
+            "direccion",
+            "asesor",
+            "tipo_mensaje",
+            "mensaje",
+        ],
+        "in": "IN",
+        "out": "OUT",
+        "bot_agent": "",
+        "types": {
+            "text": "TEXTO",
+            "image": "IMAGEN",
+            "file": "DOCUMENTO",
+            "location": "UBICACION",
+            "audio": "AUDIO",
+        },
     },
     "en": {
-        "columns": ["Conversation ID", "Date", "Time", "Customer Number", "Customer Name", "Direction", "Agent",
-                    "Message Type", "Message"],
-        "in": "inbound", "out": "outbound", "bot_agent": "BOT",
-        "types": {"text": "text", "image": "image", "file": "document", "location": "location", "audio": "audio"},
+        "columns": [
+            "Conversation ID",
+            "Date",
+            "Time",
+            "Customer Number",
+            "Customer Name",
+            "Direction",
+            "Agent",
+            "Message Type",
+            "Message",
+        ],
+        "in": "inbound",
+        "out": "outbound",
+        "bot_agent": "BOT",
+        "types": {
+            "text": "text",
+            "image": "image",
+            "file": "document",
+            "location": "location",
+            "audio": "audio",
+        },
     },
 }
 CAPTURE_BOTS = {0: ["bot5", "bot682"], 1: ["bot17"]}
@@ -56,13 +107,38 @@ CAPTURE_FIELDS = {
 
 
 # The independent rendering that broke the first version (issue 10): `tipo` holds the sender.
-INDEPENDENT = ["fecha", "hora", "id_conversacion", "numero_cliente", "nombre_cliente", "tipo", "agente", "tipo_mensaje",
-               "mensaje"]
+INDEPENDENT = [
+    "fecha",
+    "hora",
+    "id_conversacion",
+    "numero_cliente",
+    "nombre_cliente",
+    "tipo",
+    "agente",
+    "tipo_mensaje",
+    "mensaje",
+]
 # An office export: Excel's "Unicode text" (UTF-16 with BOM, tabs), one 12-hour `Fecha y hora` column,
 # the attachment's link in its own column.
-SPREADSHEET = ["Fecha y hora", "Conversación", "Cliente", "Teléfono", "Remitente", "Asesor", "Tipo", "Mensaje",
-               "URL Adjunto", "Etiqueta"]
-SPREADSHEET_TYPES = {"text": "Texto", "image": "Foto", "file": "Archivo", "location": "Ubicación", "audio": "Nota de voz"}
+SPREADSHEET = [
+    "Fecha y hora",
+    "Conversación",
+    "Cliente",
+    "Teléfono",
+    "Remitente",
+    "Asesor",
+    "Tipo",
+    "Mensaje",
+    "URL Adjunto",
+    "Etiqueta",
+]
+SPREADSHEET_TYPES = {
+    "text": "Texto",
+    "image": "Foto",
+    "file": "Archivo",
+    "location": "Ubicación",
+    "audio": "Nota de voz",
+}
 
 
 def dialect_for(config: SimulatorConfig, number: str, day: date) -> dict[str, object]:
@@ -96,25 +172,60 @@ def _row(choice: dict[str, object], number: str, conv, i: int, m, local) -> list
         sender = {"customer": "entrante", "bot": "bot"}.get(m.role, "saliente")
         kind = DIALECTS["es"]["types"].get(m.content_type, "texto")  # type: ignore[union-attr]
         text = f"{m.media_url} {m.text}" if m.media_url else m.text
-        return [local.strftime("%d/%m/%Y"), local.strftime("%H:%M:%S"), conv_id, conv.customer_phone,
-                conv.customer_name, sender, conv.agent_name if m.role == "agent" else "", kind, text]
+        return [
+            local.strftime("%d/%m/%Y"),
+            local.strftime("%H:%M:%S"),
+            conv_id,
+            conv.customer_phone,
+            conv.customer_name,
+            sender,
+            conv.agent_name if m.role == "agent" else "",
+            kind,
+            text,
+        ]
     if choice["name"] == "spreadsheet":
         stamp = local.strftime("%d/%m/%Y %I:%M:%S ") + ("a. m." if local.hour < 12 else "p. m.")
         sender = {"customer": "Cliente", "bot": "Bot"}.get(m.role, "Asesor")
         kind = SPREADSHEET_TYPES.get(m.content_type, "Texto")
-        return [stamp, conv_id, conv.customer_name, conv.customer_phone, sender,
-                conv.agent_name if m.role == "agent" else "", kind, m.text, m.media_url or "",
-                "soporte" if conv.number % 3 else "ventas"]
+        return [
+            stamp,
+            conv_id,
+            conv.customer_name,
+            conv.customer_phone,
+            sender,
+            conv.agent_name if m.role == "agent" else "",
+            kind,
+            m.text,
+            m.media_url or "",
+            "soporte" if conv.number % 3 else "ventas",
+        ]
     d = DIALECTS[str(choice["name"])]
     text = f"{m.media_url} {m.text}" if m.media_url else m.text
     agent = (conv.agent_name or "") if m.role == "agent" else (d["bot_agent"] if m.role == "bot" else "")
     direction = d["in"] if m.role == "customer" else d["out"]
     kind = d["types"].get(m.content_type, "texto")  # type: ignore[union-attr]
     if choice["name"] == "snake":
-        return [conv_id, local.strftime("%d/%m/%Y %H:%M:%S"), conv.customer_phone, conv.customer_name, direction,
-                agent, kind, text]
-    row = [conv_id, local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S"), conv.customer_phone, conv.customer_name,
-           direction, agent, kind, text]
+        return [
+            conv_id,
+            local.strftime("%d/%m/%Y %H:%M:%S"),
+            conv.customer_phone,
+            conv.customer_name,
+            direction,
+            agent,
+            kind,
+            text,
+        ]
+    row = [
+        conv_id,
+        local.strftime("%Y-%m-%d"),
+        local.strftime("%H:%M:%S"),
+        conv.customer_phone,
+        conv.customer_name,
+        direction,
+        agent,
+        kind,
+        text,
+    ]
     if choice["name"] == "es":
         row.append("soporte" if conv.number % 3 else "ventas")
     return row
@@ -125,11 +236,20 @@ def conversaciones_csv(config: SimulatorConfig, number: str, day: date) -> bytes
     tz = ZoneInfo(config.timezone)
     out = io.StringIO()
     # Columns are listed in the dialect's order; the file writes them in the (possibly shuffled) header order.
-    base = INDEPENDENT if choice["name"] == "independent" else SPREADSHEET if choice["name"] == "spreadsheet" else \
-        DIALECTS[str(choice["name"])]["columns"]
-    writer = csv.DictWriter(out, fieldnames=choice["columns"], delimiter=str(choice["delimiter"]),
-                            quoting=csv.QUOTE_ALL if choice["name"] == "spreadsheet" else csv.QUOTE_MINIMAL,
-                            lineterminator="\r\n")
+    base = (
+        INDEPENDENT
+        if choice["name"] == "independent"
+        else SPREADSHEET
+        if choice["name"] == "spreadsheet"
+        else DIALECTS[str(choice["name"])]["columns"]
+    )
+    writer = csv.DictWriter(
+        out,
+        fieldnames=choice["columns"],
+        delimiter=str(choice["delimiter"]),
+        quoting=csv.QUOTE_ALL if choice["name"] == "spreadsheet" else csv.QUOTE_MINIMAL,
+        lineterminator="\r\n",
+    )
     writer.writeheader()
     for conv in conversations(config, "multichat", number, day):
         for i, m in enumerate(conv.messages):
@@ -153,7 +273,8 @@ def captura_csv(config: SimulatorConfig, number: str, day: date, bot: str) -> by
             "Fecha": conv.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             "Teléfono": conv.customer_phone,
             "Nombre": conv.customer_name,
-            "Correo": conv.customer_name.split()[0].lower().replace("á", "a").replace("é", "e") + "@correo.com",
+            "Correo": conv.customer_name.split()[0].lower().replace("á", "a").replace("é", "e")
+            + "@correo.com",
             "Ciudad": rng.choice(["Bogotá", "Medellín", "Cali", "Pereira"]),
             "Motivo": rng.choice(["Compra", "Reclamo; urgente", "Información, general"]),
             "Documento": conv.customer_id,
@@ -196,20 +317,28 @@ class MultichatApi:
         q = request.query
         creds = self.config.credentials
         if q.get("login") != creds["MULTICHAT_LOGIN"] or q.get("token") != creds["MULTICHAT_TOKEN"]:
-            return SimResponse.json(200, {"code": -3, "status": "Error de autenticación: usuario y/o token inválidos"})
+            return SimResponse.json(
+                200, {"code": -3, "status": "Error de autenticación: usuario y/o token inválidos"}
+            )
         kind = (q.get("tipo_reporte") or "").lower()
         if kind not in ("conversaciones", "captura_datos"):
-            return SimResponse.json(200, {"code": -2, "status": "Tipo de reporte inválido: conversaciones o captura_datos"})
+            return SimResponse.json(
+                200, {"code": -2, "status": "Tipo de reporte inválido: conversaciones o captura_datos"}
+            )
         number = q.get("numero_oficial") or ""
         numbers = self.config.accounts["multichat"]
         if number not in numbers:
-            return SimResponse.json(200, {"code": -4, "status": "Usuario sin multiagente/chatbot para este número"})
+            return SimResponse.json(
+                200, {"code": -4, "status": "Usuario sin multiagente/chatbot para este número"}
+            )
         try:
             day = date.fromisoformat(q.get("fecha_reporte") or "")
         except ValueError:
             day = None
         if day is None or day < date(2025, 1, 1) or day >= self.config.today_local():
-            return SimResponse.json(200, {"code": -1, "status": "La fecha debe estar entre 2025-01-01 y ayer"})
+            return SimResponse.json(
+                200, {"code": -1, "status": "La fecha debe estar entre 2025-01-01 y ayer"}
+            )
         if kind == "conversaciones":
             names = [(f"conversaciones-{PROJECT_ID}_{day.isoformat()}.csv.zip", None)]
         else:
@@ -234,8 +363,10 @@ class MultichatApi:
             self.counters.add("multichat_expired_downloads")
             return SimResponse(403, b"<html><body><h1>Enlace expirado</h1></body></html>", "text/html")
         inner = link.split("_", 1)[1].removesuffix(".zip")
-        data = conversaciones_csv(self.config, number, day) if kind == "conversaciones" else captura_csv(
-            self.config, number, day, str(bot)
+        data = (
+            conversaciones_csv(self.config, number, day)
+            if kind == "conversaciones"
+            else captura_csv(self.config, number, day, str(bot))
         )
         return SimResponse(200, zipped(inner, data), "application/zip")
 

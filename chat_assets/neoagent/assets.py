@@ -5,7 +5,6 @@ every run and process, so the 10-requests-a-minute limit holds across them. The 
 once which days a run fetches (`prepare`) and asks for one UTC range covering them.
 """
 
-
 import dagster as dg
 
 from chat_assets.neoagent.client import VENDOR

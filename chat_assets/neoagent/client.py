@@ -46,9 +46,15 @@ class NeoagentResource(VendorResource):
         return split_list(self.serial_numbers)
 
     def client(self, transport: httpx.BaseTransport | None = None) -> NeoagentClient:
-        return NeoagentClient(self.base_url, self.api_key, self.store.timezone, store=self.store.store(),
-                              state=state_dir(self.store.data_dir),
-                              max_per_minute=self.max_per_minute, transport=transport)
+        return NeoagentClient(
+            self.base_url,
+            self.api_key,
+            self.store.timezone,
+            store=self.store.store(),
+            state=state_dir(self.store.data_dir),
+            max_per_minute=self.max_per_minute,
+            transport=transport,
+        )
 
 
 def utc_dates(day: str, tz: str) -> tuple[date, date]:
@@ -98,9 +104,18 @@ class NeoagentClient(HttpVendorClient):
         self.timezone = timezone
         self.store = store
         self.redact = Redactor([api_key])
-        limiter = SharedWindowLimiter(key_file(state, "neoagent-rate", api_key, ".json"), max_per_minute, 60.0)
-        self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, headers={"Authorization": api_key},
-                               limiter=limiter, transport=transport)
+        limiter = SharedWindowLimiter(
+            key_file(state, "neoagent-rate", api_key, ".json"), max_per_minute, 60.0
+        )
+        self.http = VendorHttp(
+            VENDOR,
+            base_url,
+            policy=policy,
+            redactor=self.redact,
+            headers={"Authorization": api_key},
+            limiter=limiter,
+            transport=transport,
+        )
         self.url = self.http.url(PATH)
         #: serial -> answers fetched by this client, with what each says about every local day.
         self.ranges: dict[str, list[RangeAnswer]] = {}
@@ -108,8 +123,11 @@ class NeoagentClient(HttpVendorClient):
 
     def describe(self, day: str, serial: str) -> dict[str, object]:
         first, last = utc_dates(day, self.timezone)
-        return self.http.describe("POST", self.url, body={"SerialNumber": serial, "StartTime": first.isoformat(),
-                                                         "EndTime": last.isoformat()})
+        return self.http.describe(
+            "POST",
+            self.url,
+            body={"SerialNumber": serial, "StartTime": first.isoformat(), "EndTime": last.isoformat()},
+        )
 
     def prepare(self, days: Sequence[str]) -> None:
         """The local days this run must fetch; one range covering them is asked for per serial."""
@@ -123,36 +141,80 @@ class NeoagentClient(HttpVendorClient):
             parsed = json.loads(response.content)
         except (ValueError, RecursionError):
             parsed = None
-        if isinstance(parsed, dict) and parsed.get("Success") is True and isinstance(parsed.get("Data"), list):
+        if (
+            isinstance(parsed, dict)
+            and parsed.get("Success") is True
+            and isinstance(parsed.get("Data"), list)
+        ):
             rel = self.store.write_shared(VENDOR, serial, name, response.content)
-            return [RangeAnswer(first, last, rel, response.status_code, len(parsed["Data"]),
-                                sessions_by_day(parsed["Data"], self.timezone))]
+            return [
+                RangeAnswer(
+                    first,
+                    last,
+                    rel,
+                    response.status_code,
+                    len(parsed["Data"]),
+                    sessions_by_day(parsed["Data"], self.timezone),
+                )
+            ]
         # Anything else is kept as received, beside the other failed attempts, before judging it.
         where = self.store.keep_failed(VENDOR, label, serial, name, response.content, redact=self.redact)
         if not isinstance(parsed, dict) or "Success" not in parsed:
-            raise PayloadError(VENDOR, serial, label, f"HTTP {response.status_code} without the documented "
-                               "Success/Code/Message object", raw_path=where)
+            raise PayloadError(
+                VENDOR,
+                serial,
+                label,
+                f"HTTP {response.status_code} without the documented Success/Code/Message object",
+                raw_path=where,
+            )
         code = int(parsed.get("Code") or response.status_code)
         message = str(parsed.get("Message") or "")
         if code == 413 or response.status_code == 413:
             if first == last:
-                raise RequestRejectedError(VENDOR, serial, label, "413 (range too wide) even for a single date",
-                                           raw_path=where)
+                raise RequestRejectedError(
+                    VENDOR, serial, label, "413 (range too wide) even for a single date", raw_path=where
+                )
             middle = first + (last - first) // 2
-            return self._post(serial, first, middle, label) + self._post(serial, middle + timedelta(days=1), last, label)
+            return self._post(serial, first, middle, label) + self._post(
+                serial, middle + timedelta(days=1), last, label
+            )
         if code == 401:
-            raise AuthError(VENDOR, serial, label, f"Neoagent rejected the key (401 '{message}')",
-                            action="Check NEOAGENT_API_KEY in .env.", raw_path=where)
+            raise AuthError(
+                VENDOR,
+                serial,
+                label,
+                f"Neoagent rejected the key (401 '{message}')",
+                action="Check NEOAGENT_API_KEY in .env.",
+                raw_path=where,
+            )
         if code == 404:
-            raise AccountNotFoundError(VENDOR, serial, label, f"Neoagent does not know chatbot {serial} ('{message}')",
-                                       action="Check NEOAGENT_SERIAL_NUMBERS in .env.", raw_path=where)
+            raise AccountNotFoundError(
+                VENDOR,
+                serial,
+                label,
+                f"Neoagent does not know chatbot {serial} ('{message}')",
+                action="Check NEOAGENT_SERIAL_NUMBERS in .env.",
+                raw_path=where,
+            )
         if code == 429:
-            raise RateLimitedError(VENDOR, serial, label, f"Neoagent refused the call as over its rate ('{message}')",
-                                   raw_path=where)
+            raise RateLimitedError(
+                VENDOR,
+                serial,
+                label,
+                f"Neoagent refused the call as over its rate ('{message}')",
+                raw_path=where,
+            )
         if code == 400:
-            raise RequestRejectedError(VENDOR, serial, label, f"Neoagent rejected the dates ('{message}')", raw_path=where)
-        raise PayloadError(VENDOR, serial, label, f"not the documented answer: Success:false with Code {code} ('{message}'), or `Data` is not a list",
-                           raw_path=where)
+            raise RequestRejectedError(
+                VENDOR, serial, label, f"Neoagent rejected the dates ('{message}')", raw_path=where
+            )
+        raise PayloadError(
+            VENDOR,
+            serial,
+            label,
+            f"not the documented answer: Success:false with Code {code} ('{message}'), or `Data` is not a list",
+            raw_path=where,
+        )
 
     def _fetch_span(self, serial: str) -> None:
         assert self.span is not None
@@ -172,8 +234,13 @@ class NeoagentClient(HttpVendorClient):
         for answer in self.ranges[serial]:
             if answer.first <= last and answer.last >= first:
                 # `records` is what this answer holds for this local day; `range_records` all it holds.
-                fetch.reference(answer.rel, utc_first=answer.first.isoformat(), utc_last=answer.last.isoformat(),
-                                status=answer.status, records=answer.by_day.get(day, 0),
-                                range_records=answer.sessions)
+                fetch.reference(
+                    answer.rel,
+                    utc_first=answer.first.isoformat(),
+                    utc_last=answer.last.isoformat(),
+                    status=answer.status,
+                    records=answer.by_day.get(day, 0),
+                    range_records=answer.sessions,
+                )
                 used.append(answer.rel)
         fetch.note(utc_dates=[first.isoformat(), last.isoformat()], answers=len(used))

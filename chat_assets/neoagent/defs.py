@@ -33,7 +33,10 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         serial_numbers=values["NEOAGENT_SERIAL_NUMBERS"],
     )
     return vendor_definitions(
-        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)),
+        VENDOR,
+        settings,
+        resource,
+        build_assets(partitions.daily(settings.timezone)),
         schedules=cadence.schedules(settings.timezone),
     )
 

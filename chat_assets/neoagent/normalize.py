@@ -23,8 +23,14 @@ from chat_assets.storage import DataStore
 
 VENDOR = "neoagent"
 MESSAGE = pa.struct([("Type", pa.string()), ("Content", pa.string())])
-SESSION = pa.struct([("SessionID", pa.int64()), ("CreateTime", pa.string()), ("URI", pa.string()),
-                     ("Messages", pa.list_(MESSAGE))])
+SESSION = pa.struct(
+    [
+        ("SessionID", pa.int64()),
+        ("CreateTime", pa.string()),
+        ("URI", pa.string()),
+        ("Messages", pa.list_(MESSAGE)),
+    ]
+)
 ANSWER = pa.schema([("Data", pa.list_(SESSION))])
 
 
@@ -39,13 +45,15 @@ def _sessions(store: DataStore, rel: str, sha256: str) -> pa.Table:
     canonical.items(sessions.field("Messages"), "message")
     for field in ("SessionID", "CreateTime", "Messages"):
         canonical.require(sessions.field(field), field)
-    return pa.table({
-        "session": pc.cast(sessions.field("SessionID"), pa.string()),
-        "created": canonical.utc_times(sessions.field("CreateTime"), "CreateTime"),
-        "messages": sessions.field("Messages"),
-        "file": canonical.const(rel, len(sessions)),
-        "position": pa.array(range(len(sessions)), pa.int32()),
-    })
+    return pa.table(
+        {
+            "session": pc.cast(sessions.field("SessionID"), pa.string()),
+            "created": canonical.utc_times(sessions.field("CreateTime"), "CreateTime"),
+            "messages": sessions.field("Messages"),
+            "file": canonical.const(rel, len(sessions)),
+            "position": pa.array(range(len(sessions)), pa.int32()),
+        }
+    )
 
 
 def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
@@ -74,25 +82,37 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     take = lambda name: pc.take(canonical.as_array(sessions.column(name)), parent)  # noqa: E731
     session = take("session")
     kind = pc.utf8_lower(pc.fill_null(msgs.field("Type"), ""))
-    role = pc.if_else(pc.equal(kind, "user"), "customer", pc.if_else(pc.equal(kind, "ai"), "bot",
-                      pc.if_else(pc.is_in(kind, pa.array(["human", "agent", "operator"])), "agent", "system")))
+    role = pc.if_else(
+        pc.equal(kind, "user"),
+        "customer",
+        pc.if_else(
+            pc.equal(kind, "ai"),
+            "bot",
+            pc.if_else(pc.is_in(kind, pa.array(["human", "agent", "operator"])), "agent", "system"),
+        ),
+    )
     content_type, text, media_url = canonical.split_leading_media_url(msgs.field("Content"))
     first = pc.equal(seq, 0)
     sent_at = pc.if_else(first, take("created"), pa.scalar(None, pa.timestamp("us", tz="UTC")))
     refs = pc.binary_join_element_wise(pc.cast(take("position"), pa.string()), pc.cast(seq, pa.string()), ".")
-    table = canonical.messages_table(n, {
-        "provider": VENDOR,
-        "account": inp.account,
-        "conversation_id": session,
-        "message_id": pc.binary_join_element_wise(session, pc.cast(seq, pa.string()), ":"),
-        "seq": seq,
-        "sent_at": sent_at,
-        "sender_role": role,
-        "channel": "web",
-        "content_type": content_type,
-        "text": text,
-        "media_url": media_url,
-        "raw_ref": pc.binary_join_element_wise(take("file"), refs, "#"),
-    })
-    inp.notes["sent_at"] = "first message of each session = CreateTime; others null (Neoagent gives no message times)"
+    table = canonical.messages_table(
+        n,
+        {
+            "provider": VENDOR,
+            "account": inp.account,
+            "conversation_id": session,
+            "message_id": pc.binary_join_element_wise(session, pc.cast(seq, pa.string()), ":"),
+            "seq": seq,
+            "sent_at": sent_at,
+            "sender_role": role,
+            "channel": "web",
+            "content_type": content_type,
+            "text": text,
+            "media_url": media_url,
+            "raw_ref": pc.binary_join_element_wise(take("file"), refs, "#"),
+        },
+    )
+    inp.notes["sent_at"] = (
+        "first message of each session = CreateTime; others null (Neoagent gives no message times)"
+    )
     return {"messages": table}

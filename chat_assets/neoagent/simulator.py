@@ -23,7 +23,9 @@ PATH = "/chat/Chatbot/ChatContentHistory"
 
 
 def _result(status: int, code: int, message: str, data: Any = None, success: bool = False) -> SimResponse:
-    return SimResponse.json(status, {"Data": data, "Version": "1.0.0", "Success": success, "Code": code, "Message": message})
+    return SimResponse.json(
+        status, {"Data": data, "Version": "1.0.0", "Success": success, "Code": code, "Message": message}
+    )
 
 
 def create_time(moment) -> str:  # type: ignore[no-untyped-def]
@@ -53,9 +55,10 @@ class NeoagentApi:
     def handle(self, request: SimRequest) -> SimResponse:
         if request.path.rstrip("/") != PATH or request.method != "POST":
             return SimResponse(404, b"<html><body>Not Found</body></html>", "text/html")
-        if request.headers.get("authorization", "").removeprefix("Bearer ").strip() != self.config.credentials[
-            "NEOAGENT_API_KEY"
-        ]:
+        if (
+            request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            != self.config.credentials["NEOAGENT_API_KEY"]
+        ):
             return _result(401, 401, "Clave API no válida")
         if self._over_rate():
             self.counters.add("neoagent_rate_violations")
@@ -85,16 +88,23 @@ class NeoagentApi:
                         "CreateTime": create_time(conv.started_at),
                         "URI": f"https://www.{conv.brand.lower().replace(' ', '').replace('ó', 'o')}.com/contacto",
                         "Messages": [
-                            {"Type": "User" if m.role == "customer" else "AI",
-                             "Content": f"{m.media_url} {m.text}" if m.media_url else m.text}
+                            {
+                                "Type": "User" if m.role == "customer" else "AI",
+                                "Content": f"{m.media_url} {m.text}" if m.media_url else m.text,
+                            }
                             for m in conv.messages
                         ],
                     }
                     # URI is optional in practice; the independent rendering leaves it out.
-                    sessions.append(without(session, "URI") if self.config.variant == "independent" else session)
+                    sessions.append(
+                        without(session, "URI") if self.config.variant == "independent" else session
+                    )
         sessions.sort(key=lambda s: s["CreateTime"], reverse=self.config.variant == "independent")
-        return json_answer(self.config, 200, {"Data": sessions, "Version": "1.0.0", "Success": True, "Code": 200,
-                                              "Message": ""})
+        return json_answer(
+            self.config,
+            200,
+            {"Data": sessions, "Version": "1.0.0", "Success": True, "Code": 200, "Message": ""},
+        )
 
 
 FAKE_API = NeoagentApi

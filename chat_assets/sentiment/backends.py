@@ -76,7 +76,7 @@ class TransformerScorer:
         present = [i for i, t in enumerate(items) if t]
         out: list[float | None] = [None if t is None else 0.0 for t in items]
         for start in range(0, len(present), self.batch_size):
-            chunk = present[start:start + self.batch_size]
+            chunk = present[start : start + self.batch_size]
             results = self.pipeline([items[i] for i in chunk], truncation=True)
             for index, scores in zip(chunk, results, strict=True):
                 probs = {_polarity(s["label"]): float(s["score"]) for s in scores}
@@ -90,7 +90,9 @@ def _scorer_for(model: str | None) -> Scorer:
         folder = Path(model)
         if folder.is_dir():
             return TransformerScorer(folder)
-        log.warning("CHAT_ASSETS_SENTIMENT_MODEL=%s is not a folder on this machine; using the lexicon scorer", model)
+        log.warning(
+            "CHAT_ASSETS_SENTIMENT_MODEL=%s is not a folder on this machine; using the lexicon scorer", model
+        )
     from chat_assets.sentiment.lexicon_engine import LexiconScorer
 
     return LexiconScorer()
@@ -98,4 +100,6 @@ def _scorer_for(model: str | None) -> Scorer:
 
 def get_scorer(model: str | None = None) -> Scorer:
     """The configured scorer (one instance per process and setting)."""
-    return _scorer_for(model if model is not None else (os.environ.get("CHAT_ASSETS_SENTIMENT_MODEL") or None))
+    return _scorer_for(
+        model if model is not None else (os.environ.get("CHAT_ASSETS_SENTIMENT_MODEL") or None)
+    )

@@ -18,9 +18,13 @@ def with_sentiment(messages: pa.Table, scorer: Scorer | None = None) -> pa.Table
         return messages
     scorer = scorer or get_scorer()
     text = messages.column("text")
-    wanted = pc.and_(pc.and_(pc.is_in(messages.column("sender_role"), SCORED_ROLES),
-                             pc.equal(messages.column("content_type"), "text")),
-                     pc.greater(pc.utf8_length(pc.fill_null(text, "")), 0))
+    wanted = pc.and_(
+        pc.and_(
+            pc.is_in(messages.column("sender_role"), SCORED_ROLES),
+            pc.equal(messages.column("content_type"), "text"),
+        ),
+        pc.greater(pc.utf8_length(pc.fill_null(text, "")), 0),
+    )
     where = pc.indices_nonzero(wanted).to_numpy()
     values = np.full(n, np.nan, dtype=np.float32)
     if len(where):

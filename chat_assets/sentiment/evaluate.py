@@ -60,7 +60,9 @@ def evaluate(show_errors: bool = False) -> dict[str, tuple[int, float, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--errors", action="store_true", help="list the messages the scorer misreads")
     evaluate(parser.parse_args(argv).errors)
     return 0

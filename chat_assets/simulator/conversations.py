@@ -21,9 +21,7 @@ from chat_assets.simulator.phrases import AGENTS, BANK, BOT_NAMES, BRANDS, CITIE
 CHANNELS = ("whatsapp", "whatsapp", "whatsapp", "web", "facebook", "instagram")
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 11, 12, 13, 13, 12, 10, 8, 7, 6, 4, 3, 2]
 # A tiny but real PNG, so data: URIs in the simulated payloads decode like the real ones.
-PNG_B64 = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 @dataclass(slots=True)
@@ -117,8 +115,9 @@ def _build(rng: random.Random, conv: SimConversation, agents: bool, rich_bot: bo
         kind = rng.choice(["image", "image", "file", "location"])
         if kind == "location":
             lat, lng = rng.uniform(-2.5, 11.0), rng.uniform(-79.9, -73.0)
-            b.say("customer", "media_caption", customer_gap, content_type="location",
-                  media_url=None).text = f"{lat:.5f},{lng:.5f}"
+            b.say(
+                "customer", "media_caption", customer_gap, content_type="location", media_url=None
+            ).text = f"{lat:.5f},{lng:.5f}"
         else:
             ext = "jpg" if kind == "image" else "pdf"
             m = b.say("customer", "media_caption", customer_gap, content_type=kind)
@@ -181,7 +180,10 @@ def day_conversations(
                 returning = candidate
         if returning is not None:
             cid, cname, phone, lang = (
-                returning.customer_id, returning.customer_name, returning.customer_phone, returning.lang,
+                returning.customer_id,
+                returning.customer_name,
+                returning.customer_phone,
+                returning.lang,
             )
         else:
             customers += 1

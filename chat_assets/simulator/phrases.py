@@ -8,27 +8,96 @@ from __future__ import annotations
 
 BRANDS = ["Tienda Andina", "ClaroPago", "Farmacias del Valle", "Motos Quito", "Óptica Luz", "Viajes Caribe"]
 FIRST_NAMES = [
-    "María José", "Juan Camilo", "Valentina", "Andrés", "Luisa Fernanda", "Santiago", "Camila", "Sebastián",
-    "Daniela", "Alejandro", "Paola", "Jhon Fredy", "Yuliana", "Óscar", "Natalia", "Mateo", "Ximena", "José Luis",
-    "Guadalupe", "Fernanda", "Iñaki", "Lucía", "Begoña", "Rodrigo", "Ana Paula", "João", "Emily", "Michael",
+    "María José",
+    "Juan Camilo",
+    "Valentina",
+    "Andrés",
+    "Luisa Fernanda",
+    "Santiago",
+    "Camila",
+    "Sebastián",
+    "Daniela",
+    "Alejandro",
+    "Paola",
+    "Jhon Fredy",
+    "Yuliana",
+    "Óscar",
+    "Natalia",
+    "Mateo",
+    "Ximena",
+    "José Luis",
+    "Guadalupe",
+    "Fernanda",
+    "Iñaki",
+    "Lucía",
+    "Begoña",
+    "Rodrigo",
+    "Ana Paula",
+    "João",
+    "Emily",
+    "Michael",
 ]
 LAST_NAMES = [
-    "Gómez", "Rodríguez", "Martínez", "Pérez", "López", "Hernández", "Ramírez", "Torres", "Castaño", "Muñoz",
-    "Zambrano", "Quiñónez", "Villacís", "Ortiz", "Sánchez", "Ibáñez", "Souza", "Oliveira", "Smith", "Peña",
+    "Gómez",
+    "Rodríguez",
+    "Martínez",
+    "Pérez",
+    "López",
+    "Hernández",
+    "Ramírez",
+    "Torres",
+    "Castaño",
+    "Muñoz",
+    "Zambrano",
+    "Quiñónez",
+    "Villacís",
+    "Ortiz",
+    "Sánchez",
+    "Ibáñez",
+    "Souza",
+    "Oliveira",
+    "Smith",
+    "Peña",
 ]
-AGENTS = ["Laura Restrepo", "Carlos Mejía", "Diana Cárdenas", "Felipe Ortega", "Mónica Salazar", "Esteban Rojas"]
+AGENTS = [
+    "Laura Restrepo",
+    "Carlos Mejía",
+    "Diana Cárdenas",
+    "Felipe Ortega",
+    "Mónica Salazar",
+    "Esteban Rojas",
+]
 BOT_NAMES = ["Sofi", "Valeria", "Max", "Lupe"]
-CITIES = ["Bogotá", "Medellín", "Cali", "Quito", "Guayaquil", "Ciudad de México", "Monterrey", "Madrid", "Barranquilla"]
+CITIES = [
+    "Bogotá",
+    "Medellín",
+    "Cali",
+    "Quito",
+    "Guayaquil",
+    "Ciudad de México",
+    "Monterrey",
+    "Madrid",
+    "Barranquilla",
+]
 
 # Per language: lines by role and purpose, each (text, polarity).
 P = dict
 BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
     "es": P(
-        hello=[("Hola", 0), ("Buenas tardes", 0), ("buenos días 👋", 0), ("Holaaa", 0), ("Buenas noches, una consulta", 0)],
+        hello=[
+            ("Hola", 0),
+            ("Buenas tardes", 0),
+            ("buenos días 👋", 0),
+            ("Holaaa", 0),
+            ("Buenas noches, una consulta", 0),
+        ],
         greet=[
             ("¡Hola! 👋 Soy {bot}, la asistente virtual de {brand}. ¿En qué te puedo ayudar hoy?", 0),
             ("Bienvenido a {brand}. Cuéntame qué necesitas y con gusto te ayudo.", 0),
-            ("Hola {first}, gracias por escribir a {brand} 😊 Elige una opción: 1) Pedidos 2) Pagos 3) Citas 4) Asesor", 0),
+            (
+                "Hola {first}, gracias por escribir a {brand} 😊 Elige una opción: 1) Pedidos 2) Pagos 3) Citas 4) Asesor",
+                0,
+            ),
         ],
         intent=[
             ("Quiero saber el estado de mi pedido {order}", 0),
@@ -71,7 +140,14 @@ BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
             ("La entrega toma entre 2 y 3 días hábiles.", 0),
             ("Si no estás, el mensajero intentará de nuevo al día siguiente.", 0),
         ],
-        unclear=[("ajjaja", 0), ("???", 0), ("mmm", 0), ("eso no era lo que pregunté", -1), ("ok pero y?", 0), ("xq?", 0)],
+        unclear=[
+            ("ajjaja", 0),
+            ("???", 0),
+            ("mmm", 0),
+            ("eso no era lo que pregunté", -1),
+            ("ok pero y?", 0),
+            ("xq?", 0),
+        ],
         fallback=[
             ("Lo siento, no entendí tu mensaje. ¿Podrías escribirlo de otra forma?", 0),
             ("No logré comprenderte 🤔. Elige una opción del menú, por favor.", 0),
@@ -80,13 +156,20 @@ BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
             ("Te comunico con un asesor, un momento por favor ⏳", 0),
             ("Voy a transferir tu conversación a un agente humano.", 0),
         ],
-        ask_agent=[("quiero hablar con un asesor", 0), ("Necesito una persona, no un robot", -1), ("asesor por favor", 0)],
+        ask_agent=[
+            ("quiero hablar con un asesor", 0),
+            ("Necesito una persona, no un robot", -1),
+            ("asesor por favor", 0),
+        ],
         agent_hello=[
             ("Hola {first}, mi nombre es {agent} y con gusto te ayudo.", 1),
             ("Buenas, habla {agent}. Ya estoy revisando tu caso.", 0),
         ],
         agent_fix=[
-            ("Ya quedó solucionado:\nel reembolso se verá reflejado en 48 horas; cualquier duda, me escribes.", 1),
+            (
+                "Ya quedó solucionado:\nel reembolso se verá reflejado en 48 horas; cualquier duda, me escribes.",
+                1,
+            ),
             ("Revisé y el pedido salió hoy, disculpa la demora.", 0),
             ("Te confirmo que anulamos el cobro duplicado.", 1),
             ("Lamentablemente no es posible hacer el cambio después de despachado.", -1),
@@ -104,8 +187,15 @@ BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
             ("¡Gracias por escribirnos! Que tengas un excelente día ☀️", 1),
             ("Fue un gusto ayudarte. Si necesitas algo más, aquí estamos.", 1),
         ],
-        agent_bye=[("¿Hay algo más en lo que te pueda ayudar?", 0), ("Gracias por tu paciencia, feliz tarde.", 1)],
-        media_caption=[("te envío la foto del comprobante", 0), ("adjunto la factura", 0), ("mira cómo llegó el producto 😞", -1)],
+        agent_bye=[
+            ("¿Hay algo más en lo que te pueda ayudar?", 0),
+            ("Gracias por tu paciencia, feliz tarde.", 1),
+        ],
+        media_caption=[
+            ("te envío la foto del comprobante", 0),
+            ("adjunto la factura", 0),
+            ("mira cómo llegó el producto 😞", -1),
+        ],
     ),
     "en": P(
         hello=[("Hi", 0), ("Hello there", 0)],
@@ -116,7 +206,10 @@ BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
             ("I need to book an appointment for {date}", 0),
             ("Great service at your {city} store, thanks!", 1),
         ],
-        answer=[("Your order {order} is on its way and should arrive on {date}.", 0), ("Done, your appointment is booked.", 1)],
+        answer=[
+            ("Your order {order} is on its way and should arrive on {date}.", 0),
+            ("Done, your appointment is booked.", 1),
+        ],
         follow=[("How long will it take?", 0), ("That doesn't help at all", -1)],
         reply=[("Delivery takes 2 to 3 business days.", 0)],
         unclear=[("??", 0), ("what", 0)],
@@ -139,7 +232,10 @@ BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
             ("Preciso marcar uma consulta para {date}", 0),
             ("Adorei o atendimento da loja de {city}", 1),
         ],
-        answer=[("Seu pedido {order} está a caminho e chega em {date}.", 0), ("Pronto, sua consulta foi marcada.", 1)],
+        answer=[
+            ("Seu pedido {order} está a caminho e chega em {date}.", 0),
+            ("Pronto, sua consulta foi marcada.", 1),
+        ],
         follow=[("Quanto tempo demora?", 0), ("Não resolveu nada", -1)],
         reply=[("A entrega leva de 2 a 3 dias úteis.", 0)],
         unclear=[("??", 0), ("hein", 0)],
@@ -148,7 +244,11 @@ BANK: dict[str, dict[str, list[tuple[str, int]]]] = {
         ask_agent=[("quero falar com um atendente", 0)],
         agent_hello=[("Olá {first}, aqui é {agent}, vou te ajudar.", 1)],
         agent_fix=[("Já estornamos a cobrança duplicada.", 1)],
-        thanks=[("Muito obrigado, ótimo atendimento!", 1), ("Continua sem solução, que horror.", -1), ("ok", 0)],
+        thanks=[
+            ("Muito obrigado, ótimo atendimento!", 1),
+            ("Continua sem solução, que horror.", -1),
+            ("ok", 0),
+        ],
         bye=[("Obrigado pelo contato. Tenha um ótimo dia!", 1)],
         agent_bye=[("Posso ajudar em algo mais?", 0)],
         media_caption=[("segue o comprovante", 0)],

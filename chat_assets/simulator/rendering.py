@@ -26,7 +26,13 @@ def short_hash(*parts: object, n: int = 10) -> str:
 
 
 def conversations(
-    config: SimulatorConfig, vendor: str, account: str, day: date, *, agents: bool = True, rich_bot: bool = False
+    config: SimulatorConfig,
+    vendor: str,
+    account: str,
+    day: date,
+    *,
+    agents: bool = True,
+    rich_bot: bool = False,
 ) -> tuple[SimConversation, ...]:
     return day_conversations(
         config.seed, vendor, account, day.isoformat(), config.timezone, tuple(config.volume), agents, rich_bot
@@ -50,7 +56,9 @@ def _reversed_keys(value: Any) -> Any:
     return value
 
 
-def json_answer(config: SimulatorConfig, status: int, payload: Any, escape_slashes: bool = False) -> SimResponse:
+def json_answer(
+    config: SimulatorConfig, status: int, payload: Any, escape_slashes: bool = False
+) -> SimResponse:
     """A vendor's JSON answer, written the way the configured variant writes JSON."""
     if config.variant == "independent":
         text = json.dumps(_reversed_keys(payload), ensure_ascii=False, separators=(",", ":"))

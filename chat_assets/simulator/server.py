@@ -75,7 +75,9 @@ class SimulatorConfig:
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
-            raise ValueError(f"unknown simulator variant {self.variant!r}; choose one of {', '.join(VARIANTS)}")
+            raise ValueError(
+                f"unknown simulator variant {self.variant!r}; choose one of {', '.join(VARIANTS)}"
+            )
 
     def today_local(self) -> date:
         return self.today or datetime.now(ZoneInfo(self.timezone)).date()
@@ -201,7 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_sim/"):
             self._send(self._control(parts.path, query))
             return
-        api = next((a for a in self.server.apis if parts.path.startswith(a.prefix + "/") or parts.path == a.prefix), None)
+        api = next(
+            (a for a in self.server.apis if parts.path.startswith(a.prefix + "/") or parts.path == a.prefix),
+            None,
+        )
         if api is None:
             self._send(SimResponse(404, b"<html><body>Not Found</body></html>", "text/html"))
             return
@@ -209,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.counters.add(f"{vendor}_requests")
         request = SimRequest(
             method=self.command,
-            path=parts.path[len(api.prefix):] or "/",
+            path=parts.path[len(api.prefix) :] or "/",
             query=query,
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
@@ -217,7 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if vendor in self.server.config.garbage and not request.path.startswith("/_sim"):
             self.server.counters.add(f"{vendor}_garbage")
-            self._send(SimResponse(200, b"<html><body><h1>Mantenimiento programado</h1></body></html>", "text/html"))
+            self._send(
+                SimResponse(200, b"<html><body><h1>Mantenimiento programado</h1></body></html>", "text/html")
+            )
             return
         fault = None if request.path.startswith("/_sim") else self.server.pick_fault()
         if fault:
@@ -248,7 +255,15 @@ class _Handler(BaseHTTPRequestHandler):
             return SimResponse.json(200, {"garbage": sorted(self.server.config.garbage)})
         if path == "/_sim/config":
             cfg = self.server.config
-            return SimResponse.json(200, {"seed": cfg.seed, "volume": list(cfg.volume), "timezone": cfg.timezone,
-                                          "today": cfg.today_local().isoformat(), "chaos": cfg.chaos,
-                                          "variant": cfg.variant})
+            return SimResponse.json(
+                200,
+                {
+                    "seed": cfg.seed,
+                    "volume": list(cfg.volume),
+                    "timezone": cfg.timezone,
+                    "today": cfg.today_local().isoformat(),
+                    "chaos": cfg.chaos,
+                    "variant": cfg.variant,
+                },
+            )
         return SimResponse.json(404, {"error": f"unknown control path {path}"})

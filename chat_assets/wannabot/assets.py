@@ -8,7 +8,6 @@ A session the vendor does not know (404) is reported by id in the day's manifest
 (`missing`) and does not block the day; a later run asks for it again.
 """
 
-
 import json
 import time
 from collections import defaultdict
@@ -40,7 +39,10 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         ),
     )
     def wannabot_raw(
-        context: dg.AssetExecutionContext, config: RawFetchConfig, store: StoreResource, wannabot: WannabotResource
+        context: dg.AssetExecutionContext,
+        config: RawFetchConfig,
+        store: StoreResource,
+        wannabot: WannabotResource,
     ) -> dg.MaterializeResult:
         client = wannabot.client()
         data = store.store(redact=client.redact)
@@ -54,15 +56,24 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 started = time.monotonic()
                 if not partitions.is_closed(day, store.timezone):
                     # Sessions of a running day still grow: they are fetched once the day is over.
-                    errors.append(NotReadyError(VENDOR, None, day, f"the day is not over yet in {store.timezone}",
-                                                action="Nothing to fix: the registry sensor fetches it after midnight."))
+                    errors.append(
+                        NotReadyError(
+                            VENDOR,
+                            None,
+                            day,
+                            f"the day is not over yet in {store.timezone}",
+                            action="Nothing to fix: the registry sensor fetches it after midnight.",
+                        )
+                    )
                     continue
                 try:
                     sessions = registry.for_day(day)
                     stored: set[str] = set()
                     for bot in data.raw_accounts(VENDOR, day):
                         manifest = data.raw_manifest(VENDOR, day, bot) or {}
-                        stored.update(f.get("session_id") for f in manifest.get("files", []) if f.get("session_id"))
+                        stored.update(
+                            f.get("session_id") for f in manifest.get("files", []) if f.get("session_id")
+                        )
                     todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
                     results = client.fetch(todo)
                     by_bot = defaultdict(list)
@@ -71,38 +82,68 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                         if result.error is None:
                             by_bot[result.bot].append(result)
                             continue
-                        kept = data.keep_failed(VENDOR, day, "unresolved", f"{result.session.session_id}.json", result.body,
-                                              redact=client.redact)
+                        kept = data.keep_failed(
+                            VENDOR,
+                            day,
+                            "unresolved",
+                            f"{result.session.session_id}.json",
+                            result.body,
+                            redact=client.redact,
+                        )
                         result.error.redacted(client.redact).with_raw_path(kept)
                         if result.missing:
-                            missing.append({"session_id": result.session.session_id, "registry": result.session.source,
-                                            "line": result.session.line, "kept_at": kept})
+                            missing.append(
+                                {
+                                    "session_id": result.session.session_id,
+                                    "registry": result.session.source,
+                                    "line": result.session.line,
+                                    "kept_at": kept,
+                                }
+                            )
                             context.log.warning(str(result.error))
                             continue
                         errors.append(result.error)
                         context.log.error(str(result.error))
                     for bot, bot_results in sorted(by_bot.items()):
                         request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
-                        with data.raw_fetch(VENDOR, day, bot, request, redact=client.redact, keep_existing=True) as fetch:
+                        with data.raw_fetch(
+                            VENDOR, day, bot, request, redact=client.redact, keep_existing=True
+                        ) as fetch:
                             fetch.note(day_closed=True)
                             for r in bot_results:
-                                fetch.add(f"{r.session.session_id}.json", r.body, status=r.status, records=r.body.count(b'"is_bot"'),
-                                          session_id=r.session.session_id, created_at=r.session.created_at.isoformat(),
-                                          registry=r.session.source)
+                                fetch.add(
+                                    f"{r.session.session_id}.json",
+                                    r.body,
+                                    status=r.status,
+                                    records=r.body.count(b'"is_bot"'),
+                                    session_id=r.session.session_id,
+                                    created_at=r.session.created_at.isoformat(),
+                                    registry=r.session.source,
+                                )
                     total_fetched += len(results)
-                    summary = {"day": day, "registered": len(sessions), "already_stored": len(sessions) - len(todo),
-                               "fetched": len(results),
-                               "failed": [r.session.session_id for r in results if r.error and not r.missing],
-                               "missing": missing,
-                               "rejected_registry_lines": registry.rejected}
+                    summary = {
+                        "day": day,
+                        "registered": len(sessions),
+                        "already_stored": len(sessions) - len(todo),
+                        "fetched": len(results),
+                        "failed": [r.session.session_id for r in results if r.error and not r.missing],
+                        "missing": missing,
+                        "rejected_registry_lines": registry.rejected,
+                    }
                     # A day-level summary: also what tells an empty day (no sessions) from a day never fetched.
-                    data.write_bytes(f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode())
+                    data.write_bytes(
+                        f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode()
+                    )
                     context.add_asset_metadata(
-                        {"sessions_registered": len(sessions), "sessions_fetched": len(results),
-                         "sessions_failed": len(summary["failed"]), "sessions_missing": len(missing),
-                         "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
-                         "bots": ", ".join(sorted(by_bot)) or "none",
-                         "elapsed_s": round(time.monotonic() - started, 3)},
+                        {
+                            "sessions_registered": len(sessions),
+                            "sessions_fetched": len(results),
+                            "sessions_failed": len(summary["failed"]),
+                            "sessions_missing": len(missing),
+                            "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
+                            "bots": ", ".join(sorted(by_bot)) or "none",
+                            "elapsed_s": round(time.monotonic() - started, 3),
+                        },
                         partition_key=day,
                     )
                 except VendorError as error:
@@ -116,8 +157,13 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             client.close()
         if errors:
             raise combined_failure(VENDOR, errors, total_fetched)
-        return dg.MaterializeResult(metadata={"days": len(context.partition_keys), "sessions_fetched": total_fetched,
-                                              "http": dg.MetadataValue.json(client.stats())})
+        return dg.MaterializeResult(
+            metadata={
+                "days": len(context.partition_keys),
+                "sessions_fetched": total_fetched,
+                "http": dg.MetadataValue.json(client.stats()),
+            }
+        )
 
     wannabot_normalized = normalized_assets(
         vendor=VENDOR,

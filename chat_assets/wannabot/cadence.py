@@ -9,7 +9,6 @@ each session is fetched once. The cursor lives in the Dagster instance and survi
 The sensor receives the `store` resource (the data dir and the zone), like the assets do.
 """
 
-
 import hashlib
 import json
 
@@ -22,13 +21,18 @@ from chat_assets.wannabot.client import VENDOR
 from chat_assets.wannabot.registry import INBOX, read_registry
 
 
-def registry_sensor(context: dg.SensorEvaluationContext, settings: StoreResource) -> dg.SensorResult | dg.SkipReason:
+def registry_sensor(
+    context: dg.SensorEvaluationContext, settings: StoreResource
+) -> dg.SensorResult | dg.SkipReason:
     store = settings.store()
     state = json.loads(context.cursor) if context.cursor else {}
     known: dict[str, str] = state.get("files", {})
     pending: set[str] = set(state.get("pending", []))  # days touched by a change, waiting for their run
-    digests = {rel: hashlib.sha256(store.read_bytes(rel)).hexdigest()
-               for rel in store.list_files(INBOX) if rel.lower().endswith(".csv")}
+    digests = {
+        rel: hashlib.sha256(store.read_bytes(rel)).hexdigest()
+        for rel in store.list_files(INBOX)
+        if rel.lower().endswith(".csv")
+    }
     changed = {rel for rel, digest in digests.items() if known.get(rel) != digest}
     registry = read_registry(store, settings.timezone) if changed or pending else None
     if registry is not None:
@@ -43,24 +47,32 @@ def registry_sensor(context: dg.SensorEvaluationContext, settings: StoreResource
         sessions = sorted(s.session_id for s in registry.for_day(day))
         key = hashlib.sha256("\n".join(sessions).encode()).hexdigest()[:16]
         # Same sessions, same key: the daemon skips a day whose registry entries did not change.
-        requests.append(dg.RunRequest(run_key=f"{day}:{key}", partition_key=day,
-                                      tags={"chat_assets/cadence": "registry"}))
+        requests.append(
+            dg.RunRequest(run_key=f"{day}:{key}", partition_key=day, tags={"chat_assets/cadence": "registry"})
+        )
     still_open = sorted(day for day in pending if not partitions.is_closed(day, settings.timezone))
     cursor = json.dumps({"files": digests, "pending": still_open}, sort_keys=True)
     if not requests:
         context.update_cursor(cursor)
-        waiting = f"; {len(still_open)} day(s) wait for midnight: {', '.join(still_open)}" if still_open else ""
+        waiting = (
+            f"; {len(still_open)} day(s) wait for midnight: {', '.join(still_open)}" if still_open else ""
+        )
         return dg.SkipReason(f"no new or changed registry file{waiting}")
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-
 def sensors() -> list[dg.SensorDefinition]:
-    @dg.sensor(name="wannabot_registry", job_name=job_name(VENDOR), minimum_interval_seconds=60,
-               default_status=dg.DefaultSensorStatus.STOPPED,
-               description="Fetches the sessions of new or changed registry files into their days, once each day "
-                           "is over.")
-    def wannabot_registry(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult | dg.SkipReason:
+    @dg.sensor(
+        name="wannabot_registry",
+        job_name=job_name(VENDOR),
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Fetches the sessions of new or changed registry files into their days, once each day "
+        "is over.",
+    )
+    def wannabot_registry(
+        context: dg.SensorEvaluationContext, store: StoreResource
+    ) -> dg.SensorResult | dg.SkipReason:
         return registry_sensor(context, store)
 
     return [wannabot_registry]

@@ -55,8 +55,14 @@ class WannabotClient(HttpVendorClient):
     ):
         self.concurrency = max(1, concurrency)
         self.redact = Redactor([api_key])
-        self.http = VendorHttp(VENDOR, base_url, policy=policy or HttpPolicy(max_concurrency=self.concurrency),
-                               redactor=self.redact, headers={"Authorization": f"bearer {api_key}"}, transport=transport)
+        self.http = VendorHttp(
+            VENDOR,
+            base_url,
+            policy=policy or HttpPolicy(max_concurrency=self.concurrency),
+            redactor=self.redact,
+            headers={"Authorization": f"bearer {api_key}"},
+            transport=transport,
+        )
         self.url = self.http.url(PATH)
 
     def describe(self, session_id: str) -> dict[str, object]:
@@ -65,31 +71,48 @@ class WannabotClient(HttpVendorClient):
     def _one(self, session: Session) -> SessionResult:
         try:
             return self._ask(session)
-        except VendorError as error:  # refused redirect, body over the cap, retries spent: this session's outcome
+        except (
+            VendorError
+        ) as error:  # refused redirect, body over the cap, retries spent: this session's outcome
             return SessionResult(session, 0, b"", error=error)
 
     def _ask(self, session: Session) -> SessionResult:
-        response = self.http.request("POST", self.url, json={"session_id": session.session_id}, account=None,
-                                     day=session.day)
+        response = self.http.request(
+            "POST", self.url, json={"session_id": session.session_id}, account=None, day=session.day
+        )
         result = SessionResult(session, response.status_code, response.content)
         where = f"session {session.session_id} (registry {session.source}, line {session.line})"
         if response.status_code == 401:
-            result.error = AuthError(VENDOR, None, session.day, "Wannabot rejected the API key (401)",
-                                     action="Check WANNABOT_API_KEY in .env.")
+            result.error = AuthError(
+                VENDOR,
+                None,
+                session.day,
+                "Wannabot rejected the API key (401)",
+                action="Check WANNABOT_API_KEY in .env.",
+            )
             return result
         if response.status_code == 404:
             result.missing = True
-            result.error = PayloadError(VENDOR, None, session.day, f"Wannabot does not know {where}",
-                                        action="Check the registry line: the session id is wrong or was deleted. "
-                                               "The day's other sessions were stored.")
+            result.error = PayloadError(
+                VENDOR,
+                None,
+                session.day,
+                f"Wannabot does not know {where}",
+                action="Check the registry line: the session id is wrong or was deleted. "
+                "The day's other sessions were stored.",
+            )
             return result
         try:
             messages = json.loads(response.content)
         except (ValueError, RecursionError):  # RecursionError: nested deeper than any history
             messages = None
         if response.status_code != 200 or not isinstance(messages, list):
-            result.error = PayloadError(VENDOR, None, session.day,
-                                        f"{where} answered HTTP {response.status_code} without the documented list")
+            result.error = PayloadError(
+                VENDOR,
+                None,
+                session.day,
+                f"{where} answered HTTP {response.status_code} without the documented list",
+            )
             return result
         ids = [m["bot"].get("id") for m in messages if isinstance(m, dict) and isinstance(m.get("bot"), dict)]
         if any(not isinstance(i, str | None) for i in ids):

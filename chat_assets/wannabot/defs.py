@@ -28,7 +28,11 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         store=settings, base_url=values["WANNABOT_BASE_URL"], api_key=ENV.env_var("WANNABOT_API_KEY")
     )
     return vendor_definitions(
-        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)), sensors=cadence.sensors()
+        VENDOR,
+        settings,
+        resource,
+        build_assets(partitions.daily(settings.timezone)),
+        sensors=cadence.sensors(),
     )
 
 

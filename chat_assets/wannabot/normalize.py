@@ -19,17 +19,49 @@ from chat_assets.normalized_asset import NormalizeInput
 VENDOR = "wannabot"
 BUTTON = pa.struct([("title", pa.string())])
 ELEMENT = pa.struct([("title", pa.string()), ("subtitle", pa.string()), ("buttons", pa.list_(BUTTON))])
-INTERACTION = pa.struct([("text", pa.string()), ("image", pa.string()), ("buttons", pa.list_(BUTTON)),
-                         ("elements", pa.list_(ELEMENT))])
-DATA = pa.struct([("text", pa.string()), ("image", pa.string()), ("type", pa.string()), ("is_error", pa.bool_()),
-                  ("interaction_data", INTERACTION)])
-MESSAGE = pa.struct([("session_id", pa.string()), ("is_typing", pa.bool_()), ("typing", pa.bool_()),
-                     ("bot", pa.struct([("id", pa.string()), ("type", pa.string())])), ("is_bot", pa.bool_()),
-                     ("is_user", pa.bool_()), ("data", DATA)])
+INTERACTION = pa.struct(
+    [
+        ("text", pa.string()),
+        ("image", pa.string()),
+        ("buttons", pa.list_(BUTTON)),
+        ("elements", pa.list_(ELEMENT)),
+    ]
+)
+DATA = pa.struct(
+    [
+        ("text", pa.string()),
+        ("image", pa.string()),
+        ("type", pa.string()),
+        ("is_error", pa.bool_()),
+        ("interaction_data", INTERACTION),
+    ]
+)
+MESSAGE = pa.struct(
+    [
+        ("session_id", pa.string()),
+        ("is_typing", pa.bool_()),
+        ("typing", pa.bool_()),
+        ("bot", pa.struct([("id", pa.string()), ("type", pa.string())])),
+        ("is_bot", pa.bool_()),
+        ("is_user", pa.bool_()),
+        ("data", DATA),
+    ]
+)
 SESSION = pa.schema([("messages", pa.list_(MESSAGE))])
-TYPES = {"TEXT": "text", "IMAGE": "image", "HTML": "html", "CARDS": "cards", "LIST": "list", "LOCATION": "location",
-         "STRIPE_CHECKOUT": "checkout", "PUSH_PERMISSION": "push_permission", "PUSH_PERMITS": "push_permission",
-         "VIDEO": "video", "AUDIO": "audio", "FILE": "file"}
+TYPES = {
+    "TEXT": "text",
+    "IMAGE": "image",
+    "HTML": "html",
+    "CARDS": "cards",
+    "LIST": "list",
+    "LOCATION": "location",
+    "STRIPE_CHECKOUT": "checkout",
+    "PUSH_PERMISSION": "push_permission",
+    "PUSH_PERMITS": "push_permission",
+    "VIDEO": "video",
+    "AUDIO": "audio",
+    "FILE": "file",
+}
 NULL = pa.scalar(None, pa.string())
 
 
@@ -67,9 +99,12 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         return {}
     parent = pc.list_parent_indices(lists)
     position = canonical.positions_in_lists(lists)
-    session_ids = pa.array([entry.get("session_id") or rel.rsplit("/", 1)[1].removesuffix(".json") for rel, entry in files])
-    created = pc.cast(pa.array([entry.get("created_at") for _, entry in files], pa.string()),
-                      pa.timestamp("us", tz="UTC"))
+    session_ids = pa.array(
+        [entry.get("session_id") or rel.rsplit("/", 1)[1].removesuffix(".json") for rel, entry in files]
+    )
+    created = pc.cast(
+        pa.array([entry.get("created_at") for _, entry in files], pa.string()), pa.timestamp("us", tz="UTC")
+    )
     file_names = pa.array([rel for rel, _ in files])
 
     data = msgs.field("data")
@@ -86,7 +121,9 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     is_bot = pc.fill_null(msgs.field("is_bot"), False)
     role = pc.if_else(is_user, "customer", pc.if_else(is_bot, "bot", "system"))
     kind = pc.utf8_upper(pc.fill_null(data.field("type"), "TEXT"))
-    bot_type = pc.fill_null(pc.take(pa.array(list(TYPES.values())), pc.index_in(kind, pa.array(list(TYPES)))), "other")
+    bot_type = pc.fill_null(
+        pc.take(pa.array(list(TYPES.values())), pc.index_in(kind, pa.array(list(TYPES)))), "other"
+    )
     user_image = pc.is_valid(canonical.empty_to_null(data.field("image")))
     content_type = pc.if_else(is_user, pc.if_else(user_image, "image", "text"), bot_type)
 
@@ -98,23 +135,33 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     bot_text = canonical.join_present([base, elements, buttons], "\n")
     bot_text = pc.if_else(pc.equal(bot_text, ""), NULL, bot_text)
     user_text = canonical.empty_to_null(data.field("text"))
-    media_url = pc.if_else(is_user, canonical.empty_to_null(data.field("image")),
-                           canonical.empty_to_null(interaction.field("image")))
+    media_url = pc.if_else(
+        is_user,
+        canonical.empty_to_null(data.field("image")),
+        canonical.empty_to_null(interaction.field("image")),
+    )
     first = pc.equal(seq, 0)
-    table = canonical.messages_table(n, {
-        "provider": VENDOR,
-        "account": inp.account,
-        "conversation_id": conversation,
-        "message_id": pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":"),
-        "seq": seq,
-        "sent_at": pc.if_else(first, pc.take(created, parent), pa.scalar(None, pa.timestamp("us", tz="UTC"))),
-        "sender_role": role,
-        "channel": pc.utf8_lower(canonical.empty_to_null(msgs.field("bot").field("type"))),
-        "content_type": content_type,
-        "text": pc.if_else(is_user, user_text, bot_text),
-        "media_url": media_url,
-        "is_fallback": pc.and_(is_bot, pc.fill_null(data.field("is_error"), False)),
-        "raw_ref": canonical.raw_refs(pc.take(file_names, parent), pc.cast(position, pa.string())),
-    })
-    inp.notes["sent_at"] = "first message of each session = registry created_at; others null (no message times)"
+    table = canonical.messages_table(
+        n,
+        {
+            "provider": VENDOR,
+            "account": inp.account,
+            "conversation_id": conversation,
+            "message_id": pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":"),
+            "seq": seq,
+            "sent_at": pc.if_else(
+                first, pc.take(created, parent), pa.scalar(None, pa.timestamp("us", tz="UTC"))
+            ),
+            "sender_role": role,
+            "channel": pc.utf8_lower(canonical.empty_to_null(msgs.field("bot").field("type"))),
+            "content_type": content_type,
+            "text": pc.if_else(is_user, user_text, bot_text),
+            "media_url": media_url,
+            "is_fallback": pc.and_(is_bot, pc.fill_null(data.field("is_error"), False)),
+            "raw_ref": canonical.raw_refs(pc.take(file_names, parent), pc.cast(position, pa.string())),
+        },
+    )
+    inp.notes["sent_at"] = (
+        "first message of each session = registry created_at; others null (no message times)"
+    )
     return {"messages": table}

@@ -38,7 +38,10 @@ def parse_session_id(value: str) -> tuple[int, date, int] | None:
 
 
 def _buttons(texts: list[str]) -> list[dict[str, str]]:
-    return [{"title": t, "type": "postback", "payload": t.upper().replace(" ", "_"), "onclick": "", "url": ""} for t in texts]
+    return [
+        {"title": t, "type": "postback", "payload": t.upper().replace(" ", "_"), "onclick": "", "url": ""}
+        for t in texts
+    ]
 
 
 class WannabotApi:
@@ -84,11 +87,13 @@ class WannabotApi:
         for bot_index in range(len(self.config.accounts["wannabot"])):
             bot, convs = self._conversations(bot_index, day)
             for conv in convs:
-                rows.append({
-                    "session_id": session_id(bot_index, day, conv.number),
-                    "created_at": conv.started_at.astimezone(tz).isoformat(timespec="seconds"),
-                    "bot_id": bot,
-                })
+                rows.append(
+                    {
+                        "session_id": session_id(bot_index, day, conv.number),
+                        "created_at": conv.started_at.astimezone(tz).isoformat(timespec="seconds"),
+                        "bot_id": bot,
+                    }
+                )
         return SimResponse.json(200, {"date": day.isoformat(), "sessions": rows})
 
     def _render(self, sid: str, bot: str, conv) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -103,7 +108,9 @@ class WannabotApi:
             message["bot"] = without(message["bot"], "active")
             data = without(message["data"], "is_error", when=False)
             if "interaction_data" in data:
-                data["interaction_data"] = without(without(data["interaction_data"], "placeholder"), "buttons", when=[])
+                data["interaction_data"] = without(
+                    without(data["interaction_data"], "placeholder"), "buttons", when=[]
+                )
             message["data"] = data
             slim.append(message)
         return slim
@@ -116,36 +123,79 @@ class WannabotApi:
                 data: dict[str, Any] = {"text": m.text}
                 if m.content_type == "image":
                     data["image"] = m.media_url
-                out.append({"session_id": sid, "is_typing": False, "bot": bot_info, "is_bot": False, "is_user": True,
-                            "data": data})
+                out.append(
+                    {
+                        "session_id": sid,
+                        "is_typing": False,
+                        "bot": bot_info,
+                        "is_bot": False,
+                        "is_user": True,
+                        "data": data,
+                    }
+                )
                 continue
             if i % 4 == 1:
-                out.append({"session_id": sid, "is_typing": True, "bot": bot_info, "is_bot": True, "is_user": False,
-                            "data": {}})
+                out.append(
+                    {
+                        "session_id": sid,
+                        "is_typing": True,
+                        "bot": bot_info,
+                        "is_bot": True,
+                        "is_user": False,
+                        "data": {},
+                    }
+                )
             kind = m.content_type.upper()
             if kind == "CARDS":
-                interaction = {"template_type": "generic", "image_aspect_ratio": "horizontal", "elements": [
-                    {"title": m.text, "subtitle": f"{conv.brand}", "image_url": "https://img.example-cdn.com/card.jpg",
-                     "default_action": {"type": "web_url", "url": "https://www.example.com"},
-                     "buttons": _buttons(["Ver más", "Comprar"])},
-                    {"title": "Hablar con soporte", "subtitle": "Respuesta en minutos",
-                     "image_url": "https://img.example-cdn.com/soporte.jpg",
-                     "default_action": {"type": "web_url", "url": "https://www.example.com/soporte"},
-                     "buttons": _buttons(["Escribir"])},
-                ]}
+                interaction = {
+                    "template_type": "generic",
+                    "image_aspect_ratio": "horizontal",
+                    "elements": [
+                        {
+                            "title": m.text,
+                            "subtitle": f"{conv.brand}",
+                            "image_url": "https://img.example-cdn.com/card.jpg",
+                            "default_action": {"type": "web_url", "url": "https://www.example.com"},
+                            "buttons": _buttons(["Ver más", "Comprar"]),
+                        },
+                        {
+                            "title": "Hablar con soporte",
+                            "subtitle": "Respuesta en minutos",
+                            "image_url": "https://img.example-cdn.com/soporte.jpg",
+                            "default_action": {"type": "web_url", "url": "https://www.example.com/soporte"},
+                            "buttons": _buttons(["Escribir"]),
+                        },
+                    ],
+                }
             elif kind == "LIST":
-                interaction = {"template_type": "list", "text": m.text, "elements": [
-                    {"title": "Pedidos", "subtitle": "Estado y devoluciones"},
-                    {"title": "Pagos", "subtitle": "Facturas y cobros"},
-                ], "buttons": _buttons(["Ver todo"])}
+                interaction = {
+                    "template_type": "list",
+                    "text": m.text,
+                    "elements": [
+                        {"title": "Pedidos", "subtitle": "Estado y devoluciones"},
+                        {"title": "Pagos", "subtitle": "Facturas y cobros"},
+                    ],
+                    "buttons": _buttons(["Ver todo"]),
+                }
             elif kind == "HTML":
                 interaction = {"text": f"<p>{m.text}</p>", "buttons": [], "placeholder": "Escribe aquí"}
             else:
                 kind = "TEXT"
-                interaction = {"text": m.text, "buttons": _buttons(["Sí", "No"]) if i % 5 == 0 else [],
-                               "placeholder": "Escribe aquí"}
-            out.append({"session_id": sid, "is_typing": False, "bot": bot_info, "is_bot": True, "is_user": False,
-                        "data": {"type": kind, "is_error": m.is_fallback, "interaction_data": interaction}})
+                interaction = {
+                    "text": m.text,
+                    "buttons": _buttons(["Sí", "No"]) if i % 5 == 0 else [],
+                    "placeholder": "Escribe aquí",
+                }
+            out.append(
+                {
+                    "session_id": sid,
+                    "is_typing": False,
+                    "bot": bot_info,
+                    "is_bot": True,
+                    "is_user": False,
+                    "data": {"type": kind, "is_error": m.is_fallback, "interaction_data": interaction},
+                }
+            )
         return out
 
 

@@ -7,7 +7,6 @@ not declared as a partition dependency: Dagster would then treat every raw day a
 next day's messages and extend each backfill by a day that has no raw data yet.
 """
 
-
 import dagster as dg
 
 from chat_assets.normalized_asset import normalized_assets

@@ -13,7 +13,6 @@ Every run is in the `wolkvox` pool (limit 1): one caller per token across all ru
 receives the `wolkvox` resource, which holds the quota settings and reads the shared use counter.
 """
 
-
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,27 +27,45 @@ def intraday_decision(uses: int, minute: int, quota: float, share: float) -> str
     """None to run now, else why this tick is skipped."""
     budget = quota * share
     if uses >= budget:
-        return (f"token quota nearly spent: {uses} of {quota:g} uses today (intraday budget {budget:g}); "
-                "intraday refresh paused until tomorrow, the finalize run still runs")
+        return (
+            f"token quota nearly spent: {uses} of {quota:g} uses today (intraday budget {budget:g}); "
+            "intraday refresh paused until tomorrow, the finalize run still runs"
+        )
     if uses >= budget / 2 and minute % 15:
-        return f"{uses} of {quota:g} uses today: past half of the intraday budget, refreshing every 15 minutes"
+        return (
+            f"{uses} of {quota:g} uses today: past half of the intraday budget, refreshing every 15 minutes"
+        )
     return None
 
 
 def schedules(tz: str) -> list[dg.ScheduleDefinition]:
-    @dg.schedule(name="wolkvox_intraday", cron_schedule="*/5 * * * *", job_name=job_name(VENDOR), execution_timezone=tz,
-                 default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description="Today's Wolkvox conversations every 5 minutes, backing off as the daily token quota "
-                             "is spent.")
-    def wolkvox_intraday(context: dg.ScheduleEvaluationContext, wolkvox: WolkvoxResource) -> dg.RunRequest | dg.SkipReason:
+    @dg.schedule(
+        name="wolkvox_intraday",
+        cron_schedule="*/5 * * * *",
+        job_name=job_name(VENDOR),
+        execution_timezone=tz,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Today's Wolkvox conversations every 5 minutes, backing off as the daily token quota "
+        "is spent.",
+    )
+    def wolkvox_intraday(
+        context: dg.ScheduleEvaluationContext, wolkvox: WolkvoxResource
+    ) -> dg.RunRequest | dg.SkipReason:
         now = (context.scheduled_execution_time or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz))
-        reason = intraday_decision(wolkvox.uses_on(now), now.minute, wolkvox.daily_quota, wolkvox.intraday_share)
+        reason = intraday_decision(
+            wolkvox.uses_on(now), now.minute, wolkvox.daily_quota, wolkvox.intraday_share
+        )
         if reason:
             return dg.SkipReason(reason)
-        return dg.RunRequest(partition_key=partitions.today(tz, now), tags={"chat_assets/cadence": "intraday"})
+        return dg.RunRequest(
+            partition_key=partitions.today(tz, now), tags={"chat_assets/cadence": "intraday"}
+        )
 
     finalize = yesterday_schedule(
-        VENDOR, "30 0 * * *", tz,
-        "Yesterday's Wolkvox conversations fetched again once the day is over (00:30).", skip_if_done=False,
+        VENDOR,
+        "30 0 * * *",
+        tz,
+        "Yesterday's Wolkvox conversations fetched again once the day is over (00:30).",
+        skip_if_done=False,
     )
     return [wolkvox_intraday, finalize]

@@ -59,9 +59,15 @@ class WolkvoxResource(VendorResource):
 
     def client(self, transport: httpx.BaseTransport | None = None) -> WolkvoxClient:
         return WolkvoxClient(
-            self.base_url, self.token, self.timezone, state=state_dir(self.store.data_dir),
-            max_records=self.max_records, min_interval_s=self.min_interval_s, daily_quota=self.daily_quota,
-            server=self.server, transport=transport,
+            self.base_url,
+            self.token,
+            self.timezone,
+            state=state_dir(self.store.data_dir),
+            max_records=self.max_records,
+            min_interval_s=self.min_interval_s,
+            daily_quota=self.daily_quota,
+            server=self.server,
+            transport=transport,
         )
 
 
@@ -96,22 +102,41 @@ class WolkvoxClient(HttpVendorClient):
         self.uses = uses_counter(state, server or "default")
         lock = SharedLock(key_file(state, "wolkvox-token", token, ".lock"))
         self.http = VendorHttp(
-            VENDOR, base_url, policy=policy, redactor=self.redact, headers={"wolkvox-token": token},
-            limiter=TokenBucket(1.0 / min_interval_s) if min_interval_s > 0 else None, exclusive=lock.hold,
+            VENDOR,
+            base_url,
+            policy=policy,
+            redactor=self.redact,
+            headers={"wolkvox-token": token},
+            limiter=TokenBucket(1.0 / min_interval_s) if min_interval_s > 0 else None,
+            exclusive=lock.hold,
             transport=transport,
         )
         self.url = self.http.url(PATH)
 
     def describe(self, day: str, server: str) -> dict[str, object]:
         start, end = day_bounds(day, self.timezone)
-        return {**self.http.describe("GET", self.url, {"api": "chat_2", "date_ini": start.strftime(STAMP),
-                                                        "date_end": (end - timedelta(seconds=1)).strftime(STAMP)}),
-                "server": server, "timezone": self.timezone}
+        return {
+            **self.http.describe(
+                "GET",
+                self.url,
+                {
+                    "api": "chat_2",
+                    "date_ini": start.strftime(STAMP),
+                    "date_end": (end - timedelta(seconds=1)).strftime(STAMP),
+                },
+            ),
+            "server": server,
+            "timezone": self.timezone,
+        }
 
-    def _window(self, fetch: RawFetch, server: str, day: str, ini: datetime, end: datetime) -> tuple[int, str]:
+    def _window(
+        self, fetch: RawFetch, server: str, day: str, ini: datetime, end: datetime
+    ) -> tuple[int, str]:
         params = {"api": "chat_2", "date_ini": ini.strftime(STAMP), "date_end": end.strftime(STAMP)}
         used = self.uses.add(datetime.now(ini.tzinfo).date().isoformat())
-        response = self.http.request("GET", self.url, params=params, account=server, day=day, retry_on=is_overlap)
+        response = self.http.request(
+            "GET", self.url, params=params, account=server, day=day, retry_on=is_overlap
+        )
         name = f"window-{params['date_ini']}-{params['date_end']}.json"
         body = response.content
         message = ""
@@ -124,11 +149,15 @@ class WolkvoxClient(HttpVendorClient):
         if status == 200:
             if not isinstance(parsed, dict) or not isinstance(parsed.get("data"), list):
                 fetch.add(name, body, status=status, records=None)
-                raise PayloadError(VENDOR, server, day, f"window {name} is not the documented JSON object with a `data` list")
+                raise PayloadError(
+                    VENDOR, server, day, f"window {name} is not the documented JSON object with a `data` list"
+                )
             records = sum(len(c.get("conversation") or []) for c in parsed["data"] if isinstance(c, dict))
             match = _RECORDS.search(message)
             reported = int(match.group(1)) if match else records
-            fetch.add(name, body, status=status, records=records, reported_records=reported, token_uses_today=used)
+            fetch.add(
+                name, body, status=status, records=records, reported_records=reported, token_uses_today=used
+            )
             return max(records, reported), name
         fetch.add(name, body, status=status, records=0, token_uses_today=used)
         upper = message.upper()
@@ -137,14 +166,23 @@ class WolkvoxClient(HttpVendorClient):
             # other 404 (an HTML page, an empty body, an unknown route) is an error, never an empty day.
             return 0, name
         if status == 401 or (status == 403 and "VALIDATE TOKEN" in upper):
-            raise AuthError(VENDOR, server, day, f"the vendor answered {status} '{message}'",
-                            action="Check WOLKVOX_TOKEN and WOLKVOX_SERVER; Wolkvox also answers this during "
-                                   "maintenance, so retry later if the token is right.")
+            raise AuthError(
+                VENDOR,
+                server,
+                day,
+                f"the vendor answered {status} '{message}'",
+                action="Check WOLKVOX_TOKEN and WOLKVOX_SERVER; Wolkvox also answers this during "
+                "maintenance, so retry later if the token is right.",
+            )
         if status == 403 and "LIMIT EXCEEDED" in upper:
-            raise QuotaExhaustedError(VENDOR, server, day, f"the token's daily quota is spent ({used} uses counted today)")
+            raise QuotaExhaustedError(
+                VENDOR, server, day, f"the token's daily quota is spent ({used} uses counted today)"
+            )
         if status == 400:
             raise RequestRejectedError(VENDOR, server, day, f"the vendor rejected window {name}: '{message}'")
-        raise PayloadError(VENDOR, server, day, f"window {name} answered HTTP {status}: '{self.redact(message)[:200]}'")
+        raise PayloadError(
+            VENDOR, server, day, f"window {name} answered HTTP {status}: '{self.redact(message)[:200]}'"
+        )
 
     def fetch_day(self, fetch: RawFetch, day: str, server: str) -> None:
         start, end = day_bounds(day, self.timezone)
@@ -160,10 +198,19 @@ class WolkvoxClient(HttpVendorClient):
                 superseded.append(name)
                 continue
             if records >= split_at:
-                raise PayloadError(VENDOR, server, day, f"window {name} hit the {self.max_records}-record cap even at one minute")
+                raise PayloadError(
+                    VENDOR,
+                    server,
+                    day,
+                    f"window {name} hit the {self.max_records}-record cap even at one minute",
+                )
             kept += 1
         for entry in fetch.files:
             if entry["name"] in superseded:
                 entry["superseded"] = True
-        fetch.note(windows=kept, superseded_windows=len(superseded), date_timezone=self.timezone,
-                   token_uses_today=self.uses.get(datetime.now(start.tzinfo).date().isoformat()))
+        fetch.note(
+            windows=kept,
+            superseded_windows=len(superseded),
+            date_timezone=self.timezone,
+            token_uses_today=self.uses.get(datetime.now(start.tzinfo).date().isoformat()),
+        )

@@ -20,7 +20,12 @@ ENV = VendorEnv(
     secrets=("WOLKVOX_TOKEN",),
     urls={"WOLKVOX_BASE_URL": "https://wv{WOLKVOX_SERVER}.wolkvox.com"},
     timezones=("WOLKVOX_TIMEZONE",),
-    patterns={"WOLKVOX_SERVER": (r"\d{1,10}", "digits only: it becomes part of the host name wv<server>.wolkvox.com")},
+    patterns={
+        "WOLKVOX_SERVER": (
+            r"\d{1,10}",
+            "digits only: it becomes part of the host name wv<server>.wolkvox.com",
+        )
+    },
 )
 
 
@@ -36,7 +41,10 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         intraday_share=env_number("WOLKVOX_INTRADAY_SHARE", 0.8, 0, 1, environ),
     )
     return vendor_definitions(
-        VENDOR, settings, resource, build_assets(partitions.daily(settings.timezone)),
+        VENDOR,
+        settings,
+        resource,
+        build_assets(partitions.daily(settings.timezone)),
         schedules=cadence.schedules(settings.timezone),
     )
 

@@ -24,10 +24,30 @@ from chat_assets.partitions import day_bounds
 from chat_assets.storage import DataStore
 
 VENDOR = "wolkvox"
-MESSAGE = pa.struct([(name, pa.string()) for name in (
-    "channel", "from", "from_name", "to_name", "date", "message", "customer_id", "customer_phone", "feeling")])
-CONVERSATION = pa.struct([("conn_id", pa.string()), ("agent_name", pa.string()), ("customer_name", pa.string()),
-                          ("conversation", pa.list_(MESSAGE))])
+MESSAGE = pa.struct(
+    [
+        (name, pa.string())
+        for name in (
+            "channel",
+            "from",
+            "from_name",
+            "to_name",
+            "date",
+            "message",
+            "customer_id",
+            "customer_phone",
+            "feeling",
+        )
+    ]
+)
+CONVERSATION = pa.struct(
+    [
+        ("conn_id", pa.string()),
+        ("agent_name", pa.string()),
+        ("customer_name", pa.string()),
+        ("conversation", pa.list_(MESSAGE)),
+    ]
+)
 WINDOW = pa.schema([("data", pa.list_(CONVERSATION))])
 
 
@@ -57,14 +77,18 @@ def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Ta
         except ValueError as exc:
             raise ValueError(str(exc), rel) from None
         n = len(convs)
-        parts.append(pa.table({
-            "conn_id": convs.field("conn_id"),
-            "agent_name": convs.field("agent_name"),
-            "customer_name": convs.field("customer_name"),
-            "conversation": convs.field("conversation"),
-            "file": canonical.const(rel, n),
-            "position": pa.array(range(n), pa.int32()),
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "conn_id": convs.field("conn_id"),
+                    "agent_name": convs.field("agent_name"),
+                    "customer_name": convs.field("customer_name"),
+                    "conversation": convs.field("conversation"),
+                    "file": canonical.const(rel, n),
+                    "position": pa.array(range(n), pa.int32()),
+                }
+            )
+        )
     if not parts:
         return pa.table({"conn_id": pa.array([], pa.string())})
     return pa.concat_tables(parts)
@@ -99,11 +123,14 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     conn_id = pc.take(canonical.as_array(convs.column("conn_id")), parent)
     try:
         # An empty `date` (the document's own example) is no time; a present one must be a real time.
-        local = datetimes.parse_local(pc.fill_null(msgs.field("date"), ""), "datetime", what="message `date`",
-                                      formats=("yyyy-mm-dd",))
+        local = datetimes.parse_local(
+            pc.fill_null(msgs.field("date"), ""), "datetime", what="message `date`", formats=("yyyy-mm-dd",)
+        )
     except ValueError as exc:
-        raise inp.payload_error(files[0][0] if len(files) == 1 else inp.store.raw_dir(VENDOR, inp.day, inp.account),
-                                f"{exc} (the document's format is 'YYYY-MM-DD HH:MM:SS')") from None
+        raise inp.payload_error(
+            files[0][0] if len(files) == 1 else inp.store.raw_dir(VENDOR, inp.day, inp.account),
+            f"{exc} (the document's format is 'YYYY-MM-DD HH:MM:SS')",
+        ) from None
     sent_at = canonical.local_to_utc(local, tz)
 
     # Across days: a conversation that began before this day and is in yesterday's raw is yesterday's.
@@ -114,13 +141,18 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         try:
             earlier = previous_day_ids(inp.store, inp.day, inp.account)
         except ValueError as exc:
-            raise inp.payload_error(exc.args[1], f"the previous day's window (read to store each conversation once) "
-                                    f"is not the documented JSON: {exc.args[0]}") from None
+            raise inp.payload_error(
+                exc.args[1],
+                f"the previous day's window (read to store each conversation once) "
+                f"is not the documented JSON: {exc.args[0]}",
+            ) from None
         ids = canonical.as_array(convs.column("conn_id"))
         drop_convs = [c for c in began_before.to_pylist() if ids[c].as_py() in earlier]
         if drop_convs:
             keep = pc.invert(pc.is_in(parent, pa.array(drop_convs, parent.type)))
-            msgs, parent, position, conn_id, sent_at = (pc.filter(a, keep) for a in (msgs, parent, position, conn_id, sent_at))
+            msgs, parent, position, conn_id, sent_at = (
+                pc.filter(a, keep) for a in (msgs, parent, position, conn_id, sent_at)
+            )
             inp.notes["conversations_left_to_previous_day"] = len(drop_convs)
     n = len(msgs)
     if not n:
@@ -129,33 +161,41 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     sender = pc.utf8_upper(pc.fill_null(msgs.field("from"), ""))
     from_name = msgs.field("from_name")
     bot_name = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(from_name, ""))), "chat_bot")
-    role = pc.if_else(pc.equal(sender, "CUSTOMER"), "customer",
-                      pc.if_else(pc.equal(sender, "AGENT"), pc.if_else(bot_name, "bot", "agent"), "system"))
+    role = pc.if_else(
+        pc.equal(sender, "CUSTOMER"),
+        "customer",
+        pc.if_else(pc.equal(sender, "AGENT"), pc.if_else(bot_name, "bot", "agent"), "system"),
+    )
 
     message = msgs.field("message")
     content_type, text, media_url = classify_messages(message)
 
-    customer_id = pc.coalesce(canonical.empty_to_null(msgs.field("customer_id")),
-                              canonical.empty_to_null(msgs.field("customer_phone")))
+    customer_id = pc.coalesce(
+        canonical.empty_to_null(msgs.field("customer_id")),
+        canonical.empty_to_null(msgs.field("customer_phone")),
+    )
     channel = canonical.first_within(conn_id, pc.utf8_lower(canonical.empty_to_null(msgs.field("channel"))))
-    table = canonical.messages_table(n, {
-        "provider": VENDOR,
-        "account": inp.account,
-        "conversation_id": conn_id,
-        "message_id": pc.binary_join_element_wise(conn_id, pc.cast(position, pa.string()), ":"),
-        "seq": position,
-        "sent_at": sent_at,
-        "sender_role": role,
-        "sender_id": pc.if_else(pc.equal(role, "customer"), customer_id, pa.scalar(None, pa.string())),
-        "sender_name": canonical.empty_to_null(from_name),
-        "customer_id": customer_id,
-        "channel": channel,
-        "content_type": content_type,
-        "text": text,
-        "media_url": media_url,
-        "provider_sentiment": pc.utf8_lower(canonical.empty_to_null(msgs.field("feeling"))),
-        **_conv_fields(convs, parent, position),
-    })
+    table = canonical.messages_table(
+        n,
+        {
+            "provider": VENDOR,
+            "account": inp.account,
+            "conversation_id": conn_id,
+            "message_id": pc.binary_join_element_wise(conn_id, pc.cast(position, pa.string()), ":"),
+            "seq": position,
+            "sent_at": sent_at,
+            "sender_role": role,
+            "sender_id": pc.if_else(pc.equal(role, "customer"), customer_id, pa.scalar(None, pa.string())),
+            "sender_name": canonical.empty_to_null(from_name),
+            "customer_id": customer_id,
+            "channel": channel,
+            "content_type": content_type,
+            "text": text,
+            "media_url": media_url,
+            "provider_sentiment": pc.utf8_lower(canonical.empty_to_null(msgs.field("feeling"))),
+            **_conv_fields(convs, parent, position),
+        },
+    )
     return {"messages": table}
 
 
@@ -170,7 +210,9 @@ def classify_messages(message: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     n = len(message)
     content_type, text, media_url = canonical.const("text", n), message, canonical.const(None, n)
     head = pc.utf8_lower(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(pc.fill_null(message, "")), 0, 8))
-    candidate = pc.or_(pc.or_(pc.starts_with(head, "data:"), pc.starts_with(head, "http")), pc.starts_with(head, "<a"))
+    candidate = pc.or_(
+        pc.or_(pc.starts_with(head, "data:"), pc.starts_with(head, "http")), pc.starts_with(head, "<a")
+    )
     if not pc.any(candidate).as_py():
         return content_type, text, media_url
     where = pc.indices_nonzero(candidate)
@@ -178,18 +220,26 @@ def classify_messages(message: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     lowered = pc.utf8_lower(subset)
     is_blob = pc.starts_with(lowered, "data:")
     blob_type = pc.if_else(pc.starts_with(lowered, "data:image/"), "image", "file")
-    anchor = pc.extract_regex(subset, r"(?is)^<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"'][^>]*>(?P<label>.*?)</a>")
+    anchor = pc.extract_regex(
+        subset, r"(?is)^<a\s[^>]*href=[\"'](?P<url>[^\"']+)[\"'][^>]*>(?P<label>.*?)</a>"
+    )
     href = pc.struct_field(anchor, "url")
-    label = canonical.empty_to_null(pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(pc.fill_null(pc.struct_field(anchor, "label"), ""), r"<[^>]+>", "")))
+    label = canonical.empty_to_null(
+        pc.utf8_trim_whitespace(
+            pc.replace_substring_regex(pc.fill_null(pc.struct_field(anchor, "label"), ""), r"<[^>]+>", "")
+        )
+    )
     is_anchor = pc.is_valid(href)
     is_url = pc.match_substring_regex(subset, r"^https?://\S+$")
     url = pc.if_else(is_anchor, href, pc.if_else(is_url, subset, pa.scalar(None, pa.string())))
     url_type = canonical.content_type_of_url(pc.fill_null(url, ""))
     sub_type = pc.if_else(is_blob, blob_type, pc.if_else(pc.is_valid(url), url_type, "text"))
     place = pc.struct_field(pc.extract_regex(pc.fill_null(url, ""), r"[?&]q=(?P<q>-?[0-9.]+,-?[0-9.]+)"), "q")
-    sub_text = pc.if_else(is_blob, pa.scalar(None, pa.string()),
-                          pc.if_else(is_anchor, label, pc.if_else(is_url, place, pc.take(message, where))))
+    sub_text = pc.if_else(
+        is_blob,
+        pa.scalar(None, pa.string()),
+        pc.if_else(is_anchor, label, pc.if_else(is_url, place, pc.take(message, where))),
+    )
     content_type = pc.replace_with_mask(content_type, candidate, sub_type)
     text = pc.replace_with_mask(text, candidate, sub_text)
     media_url = pc.replace_with_mask(media_url, candidate, url)
@@ -198,7 +248,9 @@ def classify_messages(message: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
 
 def _conv_fields(convs: pa.Table, parent: pa.Array, position: pa.Array) -> dict[str, pa.Array]:
     take = lambda name: pc.take(canonical.as_array(convs.column(name)), parent)  # noqa: E731
-    refs = pc.binary_join_element_wise(pc.cast(take("position"), pa.string()), pc.cast(position, pa.string()), ".")
+    refs = pc.binary_join_element_wise(
+        pc.cast(take("position"), pa.string()), pc.cast(position, pa.string()), "."
+    )
     return {
         "customer_name": canonical.empty_to_null(take("customer_name")),
         "agent_name": canonical.empty_to_null(take("agent_name")),

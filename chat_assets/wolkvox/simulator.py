@@ -97,11 +97,16 @@ class WolkvoxApi:
                 records += len(rendered["conversation"])
                 data.append(rendered)
         if not data:
-            return _error(404, "Not Found", "NO RECORDS FOUND, PLEASE VALIDATE THE DATES date_ini AND date_end")
+            return _error(
+                404, "Not Found", "NO RECORDS FOUND, PLEASE VALIDATE THE DATES date_ini AND date_end"
+            )
         if self.config.variant == "independent":
             data.reverse()
-        return json_answer(self.config, 200, {"code": 200, "error": None, "msg": f"{records} records were found",
-                                              "data": data})
+        return json_answer(
+            self.config,
+            200,
+            {"code": 200, "error": None, "msg": f"{records} records were found", "data": data},
+        )
 
     def _render(self, conv, tz: ZoneInfo) -> dict[str, object]:  # type: ignore[no-untyped-def]
         rows = []
@@ -120,9 +125,9 @@ class WolkvoxApi:
                 "channel": conv.channel,
                 "from": "CUSTOMER" if m.role == "customer" else "AGENT",
                 "from_name": {"customer": conv.customer_name, "bot": "chat_bot"}.get(m.role, conv.agent_name),
-                "to_name": conv.customer_name if m.role != "customer" else (
-                    conv.agent_name if agent_joined else "chat_bot"
-                ),
+                "to_name": conv.customer_name
+                if m.role != "customer"
+                else (conv.agent_name if agent_joined else "chat_bot"),
                 "date": m.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 "message": message,
                 "customer_id": conv.customer_id,
@@ -130,7 +135,9 @@ class WolkvoxApi:
             }
             if conv.has_feeling:
                 row["feeling"] = feeling(m.polarity, short_hash(conv.id, i))
-            if self.config.variant == "independent":  # the older example: no customer_phone beside customer_id
+            if (
+                self.config.variant == "independent"
+            ):  # the older example: no customer_phone beside customer_id
                 row = without(row, "customer_phone")
             rows.append(row)
         return {
