@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from chat_assets.alerts import alert_definitions
 from chat_assets.analytics.assets import LAYER_TAG
 from chat_assets.cadence import analytics_automation_sensor
 from chat_assets.settings import settings_from_env
@@ -39,7 +40,9 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definition
         sensors=[analytics_automation_sensor(dg.AssetSelection.tag(layer, value))] if per_vendor else [],
         resources={"store": settings},
     )
-    return dg.Definitions.merge(shared, *per_vendor)
+    # The vendors' secrets (and the state URL, which may hold a password) never reach an alert.
+    secrets = [name for vendor in VENDORS for name in vendor.env.secrets] + ["CHAT_ASSETS_STATE_URL"]
+    return dg.Definitions.merge(shared, alert_definitions(environ, secrets), *per_vendor)
 
 
 defs = build_definitions()

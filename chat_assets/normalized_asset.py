@@ -58,13 +58,8 @@ class NormalizeInput:
             if entry.get("superseded"):  # kept as received, replaced by a later answer in the same fetch
                 continue
             if name.startswith(prefix) and name.endswith(suffix):
-                out.append(
-                    (
-                        entry.get("path")
-                        or f"{self.store.raw_dir(self.vendor, self.day, self.account)}/{name}",
-                        entry,
-                    )
-                )
+                raw_dir = self.store.raw_dir(self.vendor, self.day, self.account)
+                out.append((self.store.raw_file(raw_dir, self.manifest, entry), entry))
         return out
 
     def read(self, rel: str) -> bytes:
@@ -100,9 +95,11 @@ def normalized_assets(
     normalize_one: NormalizeOne,
     description: str,
     with_vendor_resource: bool = False,
+    freshness_policy: dg.FreshnessPolicy | None = None,
 ) -> dg.AssetsDefinition:
     """`<vendor>/<table>` for each table, from what `<vendor>/raw` stored.
 
+    `freshness_policy` is the vendor's promise for `messages` (see its cadence.py).
     `with_vendor_resource` hands the vendor's resource to the normalizer (`NormalizeInput.resource`),
     for settings that shape reading (Multichat's column override); credentials are never used here.
     """
@@ -115,6 +112,8 @@ def normalized_assets(
             description=f"{description} Canonical `{table}` rows: warehouse/{table}/date=<day>/{vendor}.parquet",
             metadata={"dagster/column_schema": column_schema(table)},
             kinds={"parquet"},
+            # How fresh the vendor's messages should be (its cadence.py): shown and evaluated by Dagster.
+            freshness_policy=freshness_policy if table == "messages" else None,
         )
         for table in tables
     ]

@@ -8,7 +8,11 @@
   behind the Dagster pool, which only covers runs launched through the instance.
 - `DailyCounter`: token uses counted per local day, for vendors with a daily quota.
 
-State files live under `<data dir>/state/` when the data dir is local, else in the user cache.
+Where their state lives is chosen once, in `shared_state`: files under `<data dir>/state/` (or the
+user cache when the data dir is an object store), which hold across the processes of one machine;
+or, with CHAT_ASSETS_STATE_URL=postgresql://..., tables in PostgreSQL (`pgstate.py`), which hold
+across machines. Clients ask the state for a `window`, a `lock` or a `counter` by key and never
+know which it is.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 
 def state_dir(data_dir: str) -> Path:
@@ -34,10 +38,13 @@ def state_dir(data_dir: str) -> Path:
     return path
 
 
+def digest(prefix: str, key: str) -> str:
+    """A name for a secret-derived key that does not reveal the secret."""
+    return f"{prefix}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}"
+
+
 def key_file(directory: Path, prefix: str, key: str, suffix: str) -> Path:
-    """A file name for a secret-derived key that does not reveal the secret."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return directory / f"{prefix}-{digest}{suffix}"
+    return directory / f"{digest(prefix, key)}{suffix}"
 
 
 class TokenBucket:
@@ -182,3 +189,57 @@ class DailyCounter:
             counts = _read_json(fd, {})
             assert isinstance(counts, dict)
             return int(counts.get(day, 0))
+
+
+class Limiter(Protocol):
+    def acquire(self) -> float: ...
+
+
+class Lock(Protocol):
+    def hold(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class Counter(Protocol):
+    def add(self, day: str, n: int = 1) -> int: ...
+
+    def get(self, day: str) -> int: ...
+
+
+class SharedState(Protocol):
+    """Where limiter state lives; keys are already digests (`digest`), never secrets."""
+
+    def window(self, key: str, max_calls: int, period: float, margin: float = 0.5) -> Limiter: ...
+
+    def lock(self, key: str) -> Lock: ...
+
+    def counter(self, key: str) -> Counter: ...
+
+
+class FileState:
+    """Limiter state in locked files of one directory: shared by the processes of one machine."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def window(self, key: str, max_calls: int, period: float, margin: float = 0.5) -> SharedWindowLimiter:
+        return SharedWindowLimiter(self.directory / f"{key}.json", max_calls, period, margin)
+
+    def lock(self, key: str) -> SharedLock:
+        return SharedLock(self.directory / f"{key}.lock")
+
+    def counter(self, key: str) -> DailyCounter:
+        return DailyCounter(self.directory / f"{key}.json")
+
+
+def shared_state(data_dir: str, state_url: str = "") -> SharedState:
+    """PostgreSQL when CHAT_ASSETS_STATE_URL is set (several machines), else files (one machine)."""
+    if state_url:
+        from chat_assets.pgstate import PostgresState
+
+        return PostgresState(state_url)
+    return FileState(state_dir(data_dir))
+
+
+def as_state(state: SharedState | Path) -> SharedState:
+    """Clients accept a directory too (tests, scripts): files there."""
+    return FileState(state) if isinstance(state, Path) else state

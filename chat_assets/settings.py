@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 
 import dagster as dg
 
+from chat_assets.ratelimit import SharedState, shared_state
 from chat_assets.storage import DataStore
 
 DEFAULT_DATA_DIR = "./data"
@@ -33,18 +34,32 @@ class StoreResource(dg.ConfigurableResource):
 
     data_dir: str = DEFAULT_DATA_DIR
     timezone: str = DEFAULT_TIMEZONE
+    #: CHAT_ASSETS_STATE_URL, where limiter state is shared: empty for files (one machine), else a
+    #: postgresql:// URL (several machines). Set through EnvVar: the URL may hold a password.
+    state_url: str = ""
 
     def store(self, redact: Callable[[str], str] | None = None) -> DataStore:
         return DataStore(self.data_dir, redact=redact)
 
+    def shared_state(self) -> SharedState:
+        """The limiter state every run and process of this deployment shares."""
+        return shared_state(self.data_dir, self.state_url)
+
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> StoreResource:
     """The settings of this code location, validated (a bad zone fails the load, naming the variable)."""
-    from chat_assets.config import parse_timezone, read
+    from chat_assets.config import ConfigError, parse_timezone, read
 
     environ = os.environ if environ is None else environ
     zone = read(environ, "CHAT_ASSETS_TIMEZONE") or DEFAULT_TIMEZONE
+    state_url = read(environ, "CHAT_ASSETS_STATE_URL")
+    if state_url and not state_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
+        raise ConfigError(
+            "CHAT_ASSETS_STATE_URL must be a postgresql://user:password@host:5432/database URL "
+            "(or unset, for state in local files on a single machine)."
+        )
     return StoreResource(
         data_dir=read(environ, "CHAT_ASSETS_DATA_DIR") or DEFAULT_DATA_DIR,
         timezone=parse_timezone("CHAT_ASSETS_TIMEZONE", zone),
+        state_url=dg.EnvVar("CHAT_ASSETS_STATE_URL") if state_url else "",
     )

@@ -19,8 +19,10 @@ Rules kept here and nowhere else:
 - manifests are redacted before they are written, whatever the caller put in them;
 - a promotion never leaves a window where an account's day is missing: on a local disk the new
   folder and the old one are exchanged in one `renameat2(RENAME_EXCHANGE)`, under a per-(vendor,
-  day, account) lock; on an object store the new files are written first and the manifest last
-  (the commit marker), and the old version's leftovers are removed only after it;
+  day, account) lock; on an object store (no rename) each fetch's files go to their own version
+  folder (`files_dir` in the manifest, e.g. raw/<provider>/<day>/<account>/v-1a2b.../), the
+  manifest is written last as one object (the commit), and the old version's files are deleted
+  only after it, so a reader or a killed run sees the old complete version or the new one;
 - a staging or trash folder whose owner died (a killed run) is swept by the next fetch.
 """
 
@@ -260,9 +262,10 @@ class DataStore:
         with file_lock(self.lock_path(rel)):
             yield
 
-    def _replace_dir(self, staging_rel: str, final_rel: str) -> None:
+    def _replace_dir(self, staging_rel: str, final_rel: str, files_dir: str | None = None) -> None:
         """Put the folder `staging_rel` at `final_rel`, replacing what was there, with no window
-        where `final_rel` is missing or half-written for a reader."""
+        where `final_rel` is missing or half-written for a reader (on object stores its files go
+        under `final_rel/files_dir`, which the manifest names)."""
         staging, final = self.abspath(staging_rel), self.abspath(final_rel)
         with self.locked(final_rel):
             if self.is_local:
@@ -278,14 +281,19 @@ class DataStore:
                 os.rename(staging, final)
                 self.fs.rm(trash, recursive=True)
                 return
-            # Object stores: new files first, the manifest last (the commit marker), leftovers after.
+            # Object stores: new files into their own version folder (never over a file the current
+            # manifest lists), then the manifest as one object (the commit), then the old files.
             old = set(self.fs.find(final)) if self.fs.exists(final) else set()
-            new = [src for src in self.fs.find(staging)]
-            manifest = [src for src in new if src.endswith("/" + MANIFEST)]
-            for src in [src for src in new if src not in manifest] + manifest:
-                dst = final + src[len(staging) :]
+            new = list(self.fs.find(staging))
+            manifest = [src for src in new if src == f"{staging}/{MANIFEST}"]
+            files_root = f"{final}/{files_dir}" if files_dir else final
+            for src in [src for src in new if src not in manifest]:
+                dst = files_root + src[len(staging) :]
                 self.fs.copy(src, dst)
                 old.discard(dst)
+            for src in manifest:
+                self.fs.copy(src, f"{final}/{MANIFEST}")
+                old.discard(f"{final}/{MANIFEST}")
             for leftover in old:
                 with contextlib.suppress(FileNotFoundError):
                     self.fs.rm_file(leftover)
@@ -317,6 +325,14 @@ class DataStore:
         if not self.exists(rel):
             return None
         return json.loads(self.read_bytes(rel))
+
+    @staticmethod
+    def raw_file(raw_dir: str, manifest: dict[str, Any], entry: dict[str, Any]) -> str:
+        """Where a manifest entry's bytes are: a shared file, the version folder, or the day folder."""
+        if entry.get("path"):
+            return str(entry["path"])
+        files_dir = manifest.get("files_dir")
+        return f"{raw_dir}/{files_dir}/{entry['name']}" if files_dir else f"{raw_dir}/{entry['name']}"
 
     def raw_is_complete(self, provider: str, day: str, account: str) -> bool:
         """A complete fetch made after its day was over (an intraday fetch is refreshed later)."""
@@ -430,13 +446,17 @@ class RawFetch:
         self.started_at = _now()
         self.manifest: dict[str, Any] | None = None
         self.kept_at: str | None = None
+        #: On object stores, the version folder this fetch's files are promoted into (see module doc).
+        self.files_dir = None if store.is_local else f"v-{self.staging_name[:16]}"
         self.existing: dict[str, dict[str, Any]] = {}
+        self.existing_at: dict[str, str] = {}
         if keep_existing:
             previous = store.raw_manifest(provider, day, account)
             if previous and previous.get("complete"):
                 for entry in previous.get("files", []):
                     if "path" not in entry:  # a file of this folder, carried over by the promotion
                         self.existing[entry["name"]] = entry
+                        self.existing_at[entry["name"]] = store.raw_file(self.final_rel, previous, entry)
 
     def __enter__(self) -> RawFetch:
         if self.store.is_local:
@@ -449,7 +469,7 @@ class RawFetch:
         if self.existing:
             for name in self.existing:
                 self.store.write_bytes(
-                    f"{self.staging_rel}/{name}", self.store.read_bytes(f"{self.final_rel}/{name}")
+                    f"{self.staging_rel}/{name}", self.store.read_bytes(self.existing_at[name])
                 )
             self.files.extend(self.existing.values())
         return self
@@ -513,6 +533,7 @@ class RawFetch:
             "records": sum(records) if records else 0,
             "notes": self.notes,
             "error": error,
+            **({"files_dir": self.files_dir} if self.files_dir else {}),
         }
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
@@ -532,7 +553,7 @@ class RawFetch:
         if exc is None:
             self.manifest = self._manifest(True, None)
             self._write_manifest(self.manifest)
-            self.store._replace_dir(self.staging_rel, self.final_rel)
+            self.store._replace_dir(self.staging_rel, self.final_rel, self.files_dir)
             return
         if isinstance(exc, NotReadyError):
             # Nothing was published yet: there is nothing worth keeping.
@@ -558,8 +579,11 @@ class RawFetch:
             self.manifest["redacted_files"] = redacted
         with contextlib.suppress(Exception):
             self._write_manifest(self.manifest)
-            self.store._replace_dir(self.staging_rel, failed_rel)
+            self.store._replace_dir(self.staging_rel, failed_rel, self.files_dir)
             self.kept_at = failed_rel
             if isinstance(exc, VendorError) and exc.raw_path is None:
                 new = [f["name"] for f in self.files if f["name"] not in self.existing and "path" not in f]
-                exc.with_raw_path(self.store.abspath(f"{failed_rel}/{new[-1]}" if new else failed_rel))
+                where = (
+                    self.store.raw_file(failed_rel, self.manifest, {"name": new[-1]}) if new else failed_rel
+                )
+                exc.with_raw_path(self.store.abspath(where))

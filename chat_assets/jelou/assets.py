@@ -11,7 +11,9 @@ from chat_assets.raw_asset import raw_asset
 
 
 def build_assets(
-    partitions_def: dg.PartitionsDefinition, silence_minutes: int = 30
+    partitions_def: dg.PartitionsDefinition,
+    silence_minutes: int = 30,
+    freshness_policy: dg.FreshnessPolicy | None = None,
 ) -> list[dg.AssetsDefinition]:
     raw = raw_asset(
         vendor=VENDOR,
@@ -24,6 +26,7 @@ def build_assets(
     )
     normalized = normalized_assets(
         vendor=VENDOR,
+        freshness_policy=freshness_policy,
         tables=("messages",),
         partitions_def=partitions_def,
         normalize_one=functools.partial(normalize_one, silence_minutes=silence_minutes),

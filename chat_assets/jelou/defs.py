@@ -46,7 +46,7 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         VENDOR,
         settings,
         resource,
-        build_assets(partitions.daily(settings.timezone), silence),
+        build_assets(partitions.daily(settings.timezone), silence, cadence.freshness(settings.timezone)),
         schedules=cadence.schedules(settings.timezone),
     )
 

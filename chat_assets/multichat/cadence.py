@@ -5,6 +5,8 @@ makes the later ones skip. A report that is not ready yet fails that run plainly
 yet") and the next tick tries again.
 """
 
+from datetime import timedelta
+
 import dagster as dg
 
 from chat_assets.cadence import yesterday_schedule
@@ -19,3 +21,10 @@ def schedules(tz: str) -> list[dg.ScheduleDefinition]:
             "Yesterday's Multichat reports, from 06:00 local time; later ticks retry until it is in the warehouse.",
         )
     ]
+
+
+def freshness(tz: str) -> dg.FreshnessPolicy:
+    """Yesterday in the warehouse by 13:00 local time: the 06:00 to 12:00 ticks had their chances."""
+    return dg.FreshnessPolicy.cron(
+        deadline_cron="0 13 * * *", lower_bound_delta=timedelta(hours=7), timezone=tz
+    )

@@ -15,7 +15,9 @@ from chat_assets.raw_asset import raw_asset
 POOL = "neoagent"
 
 
-def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_assets(
+    partitions_def: dg.PartitionsDefinition, freshness_policy: dg.FreshnessPolicy | None = None
+) -> list[dg.AssetsDefinition]:
     raw = raw_asset(
         vendor=VENDOR,
         partitions_def=partitions_def,
@@ -29,6 +31,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
     )
     normalized = normalized_assets(
         vendor=VENDOR,
+        freshness_policy=freshness_policy,
         tables=("messages",),
         partitions_def=partitions_def,
         normalize_one=normalize_one,

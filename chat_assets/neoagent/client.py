@@ -26,7 +26,7 @@ from chat_assets.errors import (
 )
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.partitions import day_bounds, local_day
-from chat_assets.ratelimit import SharedWindowLimiter, key_file, state_dir
+from chat_assets.ratelimit import SharedState, as_state, digest
 from chat_assets.storage import DataStore, RawFetch
 from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_list
 
@@ -51,7 +51,7 @@ class NeoagentResource(VendorResource):
             self.api_key,
             self.store.timezone,
             store=self.store.store(),
-            state=state_dir(self.store.data_dir),
+            state=self.store.shared_state(),
             max_per_minute=self.max_per_minute,
             transport=transport,
         )
@@ -96,7 +96,7 @@ class NeoagentClient(HttpVendorClient):
         timezone: str,
         *,
         store: DataStore,
-        state: Path,
+        state: SharedState | Path,
         max_per_minute: int = 10,
         policy: HttpPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -104,9 +104,7 @@ class NeoagentClient(HttpVendorClient):
         self.timezone = timezone
         self.store = store
         self.redact = Redactor([api_key])
-        limiter = SharedWindowLimiter(
-            key_file(state, "neoagent-rate", api_key, ".json"), max_per_minute, 60.0
-        )
+        limiter = as_state(state).window(digest("neoagent-rate", api_key), max_per_minute, 60.0)
         self.http = VendorHttp(
             VENDOR,
             base_url,

@@ -25,7 +25,9 @@ from chat_assets.wannabot.normalize import normalize_one
 from chat_assets.wannabot.registry import INBOX, read_registry
 
 
-def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_assets(
+    partitions_def: dg.PartitionsDefinition, freshness_policy: dg.FreshnessPolicy | None = None
+) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=[VENDOR, "raw"],
         group_name=VENDOR,
@@ -167,6 +169,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
 
     wannabot_normalized = normalized_assets(
         vendor=VENDOR,
+        freshness_policy=freshness_policy,
         tables=("messages",),
         partitions_def=partitions_def,
         normalize_one=normalize_one,

@@ -11,6 +11,7 @@ The sensor receives the `store` resource (the data dir and the zone), like the a
 
 import hashlib
 import json
+from datetime import timedelta
 
 import dagster as dg
 
@@ -76,3 +77,10 @@ def sensors() -> list[dg.SensorDefinition]:
         return registry_sensor(context, store)
 
     return [wannabot_registry]
+
+
+def freshness(tz: str) -> dg.FreshnessPolicy:
+    """Yesterday's registered sessions in the warehouse by 06:00 local time (the sensor asks after midnight)."""
+    return dg.FreshnessPolicy.cron(
+        deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=6), timezone=tz
+    )

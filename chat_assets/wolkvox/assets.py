@@ -17,7 +17,9 @@ from chat_assets.wolkvox.normalize import normalize_one
 POOL = "wolkvox"
 
 
-def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_assets(
+    partitions_def: dg.PartitionsDefinition, freshness_policy: dg.FreshnessPolicy | None = None
+) -> list[dg.AssetsDefinition]:
     raw = raw_asset(
         vendor=VENDOR,
         partitions_def=partitions_def,
@@ -32,6 +34,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
     )
     normalized = normalized_assets(
         vendor=VENDOR,
+        freshness_policy=freshness_policy,
         tables=("messages",),
         partitions_def=partitions_def,
         normalize_one=normalize_one,

@@ -13,7 +13,7 @@ Every run is in the `wolkvox` pool (limit 1): one caller per token across all ru
 receives the `wolkvox` resource, which holds the quota settings and reads the shared use counter.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -69,3 +69,11 @@ def schedules(tz: str) -> list[dg.ScheduleDefinition]:
         skip_if_done=False,
     )
     return [wolkvox_intraday, finalize]
+
+
+def freshness(tz: str) -> dg.FreshnessPolicy:
+    """Today within 15 minutes while the intraday schedule runs (it ticks every 5, every 15 when
+    the quota is half spent). With the schedule stopped, this fails by design: today is not fresh."""
+    return dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(minutes=15), warn_window=timedelta(minutes=10)
+    )

@@ -21,7 +21,7 @@ import httpx
 from chat_assets.errors import AuthError, PayloadError, QuotaExhaustedError, RequestRejectedError
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.partitions import day_bounds
-from chat_assets.ratelimit import DailyCounter, SharedLock, TokenBucket, key_file, state_dir
+from chat_assets.ratelimit import Counter, SharedState, TokenBucket, as_state, digest
 from chat_assets.storage import RawFetch
 from chat_assets.vendor_client import HttpVendorClient, VendorResource
 
@@ -55,14 +55,14 @@ class WolkvoxResource(VendorResource):
     def uses_on(self, moment: datetime) -> int:
         """Token uses counted on the vendor's day of `moment` (what the quota is measured against)."""
         day = moment.astimezone(ZoneInfo(self.timezone)).date().isoformat()
-        return uses_counter(state_dir(self.store.data_dir), self.server).get(day)
+        return uses_counter(self.store.shared_state(), self.server).get(day)
 
     def client(self, transport: httpx.BaseTransport | None = None) -> WolkvoxClient:
         return WolkvoxClient(
             self.base_url,
             self.token,
             self.timezone,
-            state=state_dir(self.store.data_dir),
+            state=self.store.shared_state(),
             max_records=self.max_records,
             min_interval_s=self.min_interval_s,
             daily_quota=self.daily_quota,
@@ -71,9 +71,9 @@ class WolkvoxResource(VendorResource):
         )
 
 
-def uses_counter(state: Path, server: str) -> DailyCounter:
+def uses_counter(state: SharedState | Path, server: str) -> Counter:
     """Token uses per day for a server (the daily quota), shared by the client and the cadence."""
-    return DailyCounter(key_file(state, "wolkvox-uses", server, ".json"))
+    return as_state(state).counter(digest("wolkvox-uses", server))
 
 
 def is_overlap(response: httpx.Response) -> bool:
@@ -87,7 +87,7 @@ class WolkvoxClient(HttpVendorClient):
         token: str,
         timezone: str,
         *,
-        state: Path,
+        state: SharedState | Path,
         max_records: int = 60_000,
         min_interval_s: float = 1.0,
         daily_quota: int = 1000,
@@ -100,7 +100,7 @@ class WolkvoxClient(HttpVendorClient):
         self.daily_quota = daily_quota
         self.redact = Redactor([token])
         self.uses = uses_counter(state, server or "default")
-        lock = SharedLock(key_file(state, "wolkvox-token", token, ".lock"))
+        lock = as_state(state).lock(digest("wolkvox-token", token))
         self.http = VendorHttp(
             VENDOR,
             base_url,

@@ -44,7 +44,7 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         VENDOR,
         settings,
         resource,
-        build_assets(partitions.daily(settings.timezone)),
+        build_assets(partitions.daily(settings.timezone), cadence.freshness(settings.timezone)),
         schedules=cadence.schedules(settings.timezone),
     )
 

@@ -55,7 +55,7 @@ def window_files(store: DataStore, day: str, account: str, manifest: dict) -> li
     out = []
     for entry in manifest.get("files", []):
         if entry["name"].startswith("window-") and entry.get("status") == 200 and not entry.get("superseded"):
-            out.append((f"{store.raw_dir(VENDOR, day, account)}/{entry['name']}", entry))
+            out.append((store.raw_file(store.raw_dir(VENDOR, day, account), manifest, entry), entry))
     return out
 
 
