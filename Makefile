@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: demo test dev lint bench clean install browser
+.PHONY: demo test dev lint bench clean install browser postgres lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml deploy/constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c deploy/constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,7 +25,7 @@ demo: $(STAMP)
 
 ## make test: lint and format check, `dg check defs`/`dg list defs`, then the whole test suite
 ## (unit, simulator integration, Dagster end-to-end, UI)
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m chat_assets.demo check
@@ -46,6 +46,22 @@ browser:
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; } || \
 	  echo "chromium not installed: the UI test will be skipped"
+
+# Debian's PostgreSQL server for the production tests (they start their own temporary cluster).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; } || \
+	  echo "PostgreSQL not installed: the production tests will be skipped (CI requires them)"
+
+## make lock: re-resolve every dependency (dev and deploy) into deploy/constraints.txt
+lock:
+	rm -rf /tmp/chat_assets_lock && $(PYTHON) -m venv /tmp/chat_assets_lock
+	/tmp/chat_assets_lock/bin/pip install --quiet --upgrade pip
+	/tmp/chat_assets_lock/bin/pip install --quiet -e '.[dev,deploy]'
+	{ echo "# Exact versions for make install, CI and deploy/Dockerfile (one resolve, used everywhere)."; \
+	  echo "# Regenerate with \`make lock\` after changing dependencies in pyproject.toml."; \
+	  /tmp/chat_assets_lock/bin/pip freeze --exclude-editable; } > deploy/constraints.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
