@@ -211,3 +211,19 @@ def test_today_is_refused_for_complete_day_vendors_but_fetched_for_wolkvox(
 
     manifest = DataStore(str(tmp_path / "data")).raw_manifest("wolkvox", today, "0042")
     assert manifest["notes"]["day_closed"] is False  # fetched again once the day is over
+
+
+def test_every_vendor_declares_how_fresh_its_messages_should_be(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    policies = {
+        vendor: graph.get(dg.AssetKey([vendor, "messages"])).freshness_policy
+        for vendor in ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
+    }
+    assert all(policies.values()), policies
+    assert (
+        policies["multichat"].deadline_cron == "0 13 * * *"
+        and policies["multichat"].timezone == "America/Bogota"
+    )
+    assert policies["wolkvox"].fail_window.to_timedelta().total_seconds() == 15 * 60
+    # Only `messages` carries it: captures and derived tables follow their inputs.
+    assert graph.get(dg.AssetKey(["multichat", "captures"])).freshness_policy is None

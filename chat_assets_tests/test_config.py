@@ -85,3 +85,12 @@ def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:
         shown = repr(defs.resources[vendor.name])
         for secret in secrets:
             assert env[secret] not in shown
+
+
+def test_state_url_is_validated_and_never_shown(sim: Simulator) -> None:
+    with pytest.raises(ConfigError, match="CHAT_ASSETS_STATE_URL must be a postgresql://"):
+        settings_from_env({"CHAT_ASSETS_STATE_URL": "mysql://u:p@h/db"})
+    env = {**sim.env(), "CHAT_ASSETS_STATE_URL": "postgresql://u:state-pass-91@db:5432/x"}
+    defs = build_definitions(env)
+    for resource in defs.resources.values():
+        assert "state-pass-91" not in repr(resource)
