@@ -35,9 +35,11 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definition
     settings = settings_from_env(environ)
     per_vendor = [vendor.build(settings, environ) for vendor in VENDORS if vendor.is_configured(environ)]
     ((layer, value),) = LAYER_TAG.items()
-    # The derived tables of every vendor, kept up to date by one sensor that selects them by tag.
+    # The normalized and derived tables of every vendor, kept up to date by one sensor that selects
+    # them by tag: they follow each day their inputs gained, even when that day's run failed elsewhere.
+    followers = dg.AssetSelection.tag(layer, value) | dg.AssetSelection.tag(layer, "normalized")
     shared = dg.Definitions(
-        sensors=[analytics_automation_sensor(dg.AssetSelection.tag(layer, value))] if per_vendor else [],
+        sensors=[analytics_automation_sensor(followers)] if per_vendor else [],
         resources={"store": settings},
     )
     # The vendors' secrets (and the state URL, which may hold a password) never reach an alert.

@@ -137,6 +137,19 @@ class PayloadError(VendorError):
     )
 
 
+class NoRawDataError(VendorError):
+    kind = "no raw data"
+    default_action = "Materialize the vendor's raw asset for this day first (or both together)."
+
+
+class BlockingCheckError(VendorError):
+    kind = "blocking check failed"
+    default_action = (
+        "The day's canonical rows broke a rule the derived tables rely on: see the check's metadata in "
+        "the UI, and report it with the raw folder (it is a chat_assets bug or a vendor change)."
+    )
+
+
 class UnexpectedError(VendorError):
     """Anything a fetch or a normalization did not foresee, named like every other failure.
 

@@ -14,9 +14,18 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from chat_assets import checks, schemas
+from chat_assets import checks, partitions, schemas
 from chat_assets.asset_metadata import column_schema, table_metadata
-from chat_assets.errors import PayloadError, SchemaError, UnexpectedError, VendorError, to_failure
+from chat_assets.cadence import FOLLOW_INPUTS, RANGE_POLICY
+from chat_assets.day_outcomes import DayOutcomes
+from chat_assets.errors import (
+    BlockingCheckError,
+    NoRawDataError,
+    PayloadError,
+    SchemaError,
+    UnexpectedError,
+    VendorError,
+)
 from chat_assets.sentiment.columns import with_sentiment
 from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
@@ -112,6 +121,11 @@ def normalized_assets(
             description=f"{description} Canonical `{table}` rows: warehouse/{table}/date=<day>/{vendor}.parquet",
             metadata={"dagster/column_schema": column_schema(table)},
             kinds={"parquet"},
+            tags={"chat_assets/layer": "normalized", "chat_assets/table": table},
+            skippable=True,  # a range may end with days skipped (day_outcomes.py)
+            # A day fetched in a run whose other days failed is normalized by the automation sensor:
+            # Dagster skips steps downstream of a failed step in the same run (day_outcomes.py).
+            automation_condition=FOLLOW_INPUTS,
             # How fresh the vendor's messages should be (its cadence.py): shown and evaluated by Dagster.
             freshness_policy=freshness_policy if table == "messages" else None,
         )
@@ -149,104 +163,157 @@ def normalized_assets(
         specs=specs,
         check_specs=check_specs,
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=RANGE_POLICY,
         required_resource_keys={"store", vendor} if with_vendor_resource else {"store"},
     )
     def _normalize(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]
         resource: StoreResource = context.resources.store
         vendor_resource = getattr(context.resources, vendor) if with_vendor_resource else None
         store = resource.store()
-        started = time.monotonic()
+        keys = [dg.AssetKey([vendor, table]) for table in tables]
+        outcomes = DayOutcomes(context, vendor, keys, context.partition_keys)
         totals = dict.fromkeys(tables, 0)
-        outcomes: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {spec.name: [] for spec in check_specs}
+        checked: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {spec.name: [] for spec in check_specs}
         for day in context.partition_keys:
             day_started = time.monotonic()
             accounts = store.raw_accounts(vendor, day)
             # A vendor whose accounts are discovered (Wannabot) writes a day-level manifest even when
             # the day had nothing: that is an empty day, not a day never fetched.
             if not accounts and not store.exists(f"raw/{vendor}/{day}/manifest.json"):
-                raise dg.Failure(
-                    description=(
-                        f"[{vendor}] day {day}: no raw data stored. What to do: materialize {vendor}/raw for "
-                        f"{day} first (or together: --select '{vendor}/*')."
-                    ),
-                    allow_retries=False,
+                if not partitions.is_closed(day, resource.timezone):
+                    outcomes.skip(
+                        day, f"the day is not over yet in {resource.timezone} and nothing was fetched"
+                    )
+                else:
+                    outcomes.failed(
+                        NoRawDataError(vendor, None, day, "nothing stored under raw/ for this day")
+                    )
+                continue
+            try:
+                written = normalize_day(
+                    store, vendor, day, accounts, tables, normalize_one, resource, vendor_resource
                 )
-            parts: dict[str, list[pa.Table]] = {t: [] for t in tables}
-            notes: dict[str, Any] = {}
-            for account in accounts:
-                manifest = store.raw_manifest(vendor, day, account) or {}
-                inp = NormalizeInput(
-                    store, vendor, day, account, manifest, resource.timezone, vendor_resource
-                )
-                try:
-                    out = normalize_one(inp)
-                except VendorError as error:
-                    raise to_failure(error) from None
-                except SchemaError as error:
-                    raise dg.Failure(
-                        description=f"[{vendor}] account {account} day {day}: normalized rows break the schema: {error}. "
-                        "What to do: this is a chat_assets bug; report it with the raw folder.",
-                        metadata={"raw_dir": store.abspath(store.raw_dir(vendor, day, account))},
-                    ) from None
-                except dg.Failure:
-                    raise
-                except Exception as exc:  # the one boundary for normalization: a named, unretried failure
-                    raise to_failure(
-                        UnexpectedError(
-                            vendor,
-                            account,
-                            day,
-                            f"{type(exc).__name__}: {exc}",
-                            raw_path=store.abspath(store.raw_dir(vendor, day, account)),
-                        )
-                    ) from None
-                for table in tables:
-                    parts[table].append(out.get(table, schemas.empty(table)))
-                notes.update({f"{account} {key}": value for key, value in inp.notes.items()})
+            except VendorError as error:
+                outcomes.failed(error)
+                continue
+            day_checks = []
+            if "messages" in tables:
+                messages = written["messages"][0]
+                day_checks = [
+                    ("message_ids_unique", checks.unique_message_ids(messages)),
+                    ("vocabularies", checks.vocabularies(messages)),
+                    ("sent_at_within_day", checks.sent_at_within_day(messages, day, resource.timezone)),
+                ]
+            for name, (passed, meta) in day_checks:
+                checked[name].append((day, passed, meta))
+            broken = [name for name, (passed, _) in day_checks if not passed and name in BLOCKING]
             for table in tables:
-                data = (
-                    pa.concat_tables([schemas.conform(table, t) for t in parts[table]])
-                    if parts[table]
-                    else schemas.empty(table)
-                )
-                if table == "messages":
-                    # One order whatever order pages, sessions or windows arrived in: same input, same bytes.
-                    data = data.sort_by(
-                        [("account", "ascending"), ("conversation_id", "ascending"), ("seq", "ascending")]
-                    )
-                    data = with_sentiment(schemas.validate_messages(data))
-                    outcomes["message_ids_unique"].append((day, *checks.unique_message_ids(data)))
-                    outcomes["vocabularies"].append((day, *checks.vocabularies(data)))
-                    outcomes["sent_at_within_day"].append(
-                        (day, *checks.sent_at_within_day(data, day, resource.timezone))
-                    )
+                data = written[table][0]
                 store.write_table(table, day, vendor, data)
                 totals[table] += data.num_rows
-                context.add_asset_metadata(
-                    {
-                        **table_metadata(table, data),
-                        **notes,
+            if broken:
+                # In a whole range the check results say it and keep downstream unbuilt; a day recorded
+                # alone carries no check result, so there it fails instead.
+                outcomes.held[day] = BlockingCheckError(vendor, None, day, f"{', '.join(broken)} failed")
+            outcomes.progress(
+                None, day, ", ".join(f"{written[t][0].num_rows} {t}" for t in tables) + " written"
+            )
+            outcomes.succeeded(
+                day,
+                {
+                    dg.AssetKey([vendor, table]): {
+                        **table_metadata(table, written[table][0]),
+                        **written[table][1],
                         "elapsed_s": round(time.monotonic() - day_started, 3),
                         "path": dg.MetadataValue.path(store.abspath(store.table_path(table, day, vendor))),
-                    },
-                    asset_key=dg.AssetKey([vendor, table]),
-                    partition_key=day,
-                )
-        for table in tables:
-            key = dg.AssetKey([vendor, table])
-            yield dg.MaterializeResult(
+                    }
+                    for table in tables
+                },
+            )
+        yield from outcomes.finish(
+            dg.MaterializeResult(
                 asset_key=key,
                 metadata={
                     "days": len(context.partition_keys),
-                    "rows_written": totals[table],
-                    "elapsed_s": round(time.monotonic() - started, 3),
+                    "rows_written": totals[key.path[-1]],
+                    "elapsed_s": round(time.monotonic() - outcomes.started, 3),
                 },
                 check_results=[
-                    checks.check_result(spec, outcomes[spec.name])
+                    checks.check_result(spec, checked[spec.name])
                     for spec in check_specs
                     if spec.asset_key == key
                 ],
             )
+            for key in keys
+        )
 
     return _normalize
+
+
+BLOCKING = {"message_ids_unique", "vocabularies"}
+
+
+def normalize_day(
+    store: DataStore,
+    vendor: str,
+    day: str,
+    accounts: Sequence[str],
+    tables: Sequence[str],
+    normalize_one: NormalizeOne,
+    resource: StoreResource,
+    vendor_resource: Any,
+) -> dict[str, tuple[pa.Table, dict[str, Any]]]:
+    """Every account of the day through the vendor's normalizer: each table and the day's notes.
+
+    The one error boundary for normalization: anything unforeseen becomes a named VendorError.
+    """
+    parts: dict[str, list[pa.Table]] = {t: [] for t in tables}
+    notes: dict[str, Any] = {}
+    for account in accounts:
+        manifest = store.raw_manifest(vendor, day, account) or {}
+        inp = NormalizeInput(store, vendor, day, account, manifest, resource.timezone, vendor_resource)
+        raw_path = store.abspath(store.raw_dir(vendor, day, account))
+        try:
+            out = normalize_one(inp)
+        except VendorError:
+            raise
+        except SchemaError as error:
+            raise UnexpectedError(
+                vendor,
+                account,
+                day,
+                f"normalized rows break the schema: {error}",
+                action="This is a chat_assets bug; report it with the raw folder.",
+                raw_path=raw_path,
+            ) from None
+        except Exception as exc:
+            raise UnexpectedError(
+                vendor, account, day, f"{type(exc).__name__}: {exc}", raw_path=raw_path
+            ) from None
+        for table in tables:
+            parts[table].append(out.get(table, schemas.empty(table)))
+        notes.update({f"{account} {key}": value for key, value in inp.notes.items()})
+    written = {}
+    for table in tables:
+        data = (
+            pa.concat_tables([schemas.conform(table, t) for t in parts[table]])
+            if parts[table]
+            else schemas.empty(table)
+        )
+        if table == "messages":
+            # One order whatever order pages, sessions or windows arrived in: same input, same bytes.
+            data = data.sort_by(
+                [("account", "ascending"), ("conversation_id", "ascending"), ("seq", "ascending")]
+            )
+            try:
+                data = with_sentiment(schemas.validate_messages(data))
+            except SchemaError as error:
+                raise UnexpectedError(
+                    vendor,
+                    None,
+                    day,
+                    f"normalized rows break the schema: {error}",
+                    action="This is a chat_assets bug; report it with the raw folder.",
+                ) from None
+        written[table] = (data, notes)
+    return written

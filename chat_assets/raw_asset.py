@@ -1,24 +1,24 @@
 """`<vendor>/raw`, written once: fetch every configured account for the run's days, keep the bytes.
 
 The vendor supplies a resource that builds a `VendorClient`; everything else lives here: skipping
-days already complete unless `refetch`, refusing days not over yet (unless the vendor refreshes
-intraday), the one error boundary that turns anything unexpected into a named, redacted failure,
+days already complete unless `refetch`, skipping days not over yet with a note (unless the vendor
+refreshes intraday), the one error boundary that turns anything unexpected into a named, redacted failure,
 collecting failures so one bad account does not hide the others, and per-day metadata.
 
-The asset is daily-partitioned with a single-run backfill policy: a backfill or
-`--partition-range` is one run, and each day still gets its own metadata
-(`context.add_asset_metadata(..., partition_key=day)`), so the UI plots per day.
+A run may hold many days (each vendor's backfill policy says how many): every day ends on its
+own, materialized or failed by itself, with its own metadata (day_outcomes.py).
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 from pydantic import Field
 
 from chat_assets import partitions
-from chat_assets.cadence import RAW_RETRY_POLICY
-from chat_assets.errors import NotReadyError, UnexpectedError, VendorError, to_failure
+from chat_assets.cadence import RANGE_POLICY, RAW_RETRY_POLICY
+from chat_assets.day_outcomes import DayOutcomes
+from chat_assets.errors import UnexpectedError, VendorError
 from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
 from chat_assets.vendor_client import VendorClient, VendorResource
@@ -31,26 +31,8 @@ class RawFetchConfig(dg.Config):
     )
 
 
-def combined_failure(vendor: str, errors: Sequence[VendorError], total: int) -> dg.Failure:
-    """One Dagster failure listing every failed account-day; retried only if all of them may be."""
-    if len(errors) == 1:
-        return to_failure(errors[0])
-    lines = [f"{len(errors)} of {total} {vendor} account-days failed:"] + [f"- {e}" for e in errors]
-    return dg.Failure(
-        description="\n".join(lines),
-        metadata={"vendor": vendor, "failed": [f"{e.account} {e.day}: {e.kind}" for e in errors]},
-        allow_retries=all(e.retryable for e in errors),
-    )
-
-
-def not_over_yet(vendor: str, day: str, tz: str) -> NotReadyError:
-    return NotReadyError(
-        vendor,
-        None,
-        day,
-        f"the day is not over yet in {tz}; {vendor} is fetched for complete days only",
-        action="Nothing to fix: the daily schedule fetches it after midnight.",
-    )
+def not_over_yet(tz: str) -> str:
+    return f"the day is not over yet in {tz}; fetched once it has closed (the daily schedule does it)"
 
 
 def fetch_days(
@@ -64,17 +46,20 @@ def fetch_days(
     refetch: bool,
     tz: str,
     intraday: bool = False,
-) -> dg.MaterializeResult:
-    """Fetch every (day, account), keeping complete days unless `refetch`; fail at the end, listing all.
+) -> Iterator[dg.MaterializeResult]:
+    """Fetch every (day, account), keeping complete days unless `refetch`; each day ends on its own.
 
-    A day that is not over yet is refused ("not available yet") unless the vendor allows
-    `intraday` refreshes; an intraday fetch is recorded as such and fetched again once the day closes.
+    A day that is not over yet is skipped with a note unless the vendor allows `intraday`
+    refreshes (an intraday fetch is recorded as such and fetched again once the day closes). A
+    day with a failed account fails alone; the others are materialized (see day_outcomes.py).
     """
-    started = time.monotonic()
-    errors: list[VendorError] = []
+    key = dg.AssetKey([vendor, "raw"])
+    outcomes = DayOutcomes(context, vendor, [key], days)
     if not intraday:
-        errors += [not_over_yet(vendor, day, tz) for day in days if not partitions.is_closed(day, tz)]
-        days = [day for day in days if partitions.is_closed(day, tz)]
+        for day in days:
+            if not partitions.is_closed(day, tz):
+                outcomes.skip(day, not_over_yet(tz))
+        days = [day for day in days if day not in outcomes.skipped]
     todo = {
         (day, account)
         for day in days
@@ -86,7 +71,7 @@ def fetch_days(
     for day in days:
         day_started = time.monotonic()
         day_totals = {"files": 0, "bytes": 0, "records": 0}
-        fetched, skipped = [], []
+        fetched, skipped, failed = [], [], []
         for account in accounts:
             if (day, account) not in todo:
                 skipped.append(account)
@@ -100,50 +85,66 @@ def fetch_days(
                     fetch.note(day_closed=partitions.is_closed(day, tz))
                     client.fetch_day(fetch, day, account)
             except VendorError as error:
-                errors.append(error)
-                context.log.error(str(error))
+                outcomes.failed(error)
+                failed.append(account)
                 continue
             except (
                 Exception
             ) as exc:  # the one boundary: nothing escapes as a raw traceback or unredacted text
                 kept = store.abspath(fetch.kept_at) if fetch is not None and fetch.kept_at else None
-                error = UnexpectedError(
-                    vendor, account, day, client.redact(f"{type(exc).__name__}: {exc}"), raw_path=kept
+                outcomes.failed(
+                    UnexpectedError(
+                        vendor, account, day, client.redact(f"{type(exc).__name__}: {exc}"), raw_path=kept
+                    )
                 )
-                errors.append(error)
-                context.log.error(str(error))
+                failed.append(account)
                 continue
             manifest = fetch.manifest or {}
             fetched.append(account)
-            for key in day_totals:
-                day_totals[key] += int(manifest.get(key if key != "files" else "n_files", 0))
-            context.log.info(
-                f"{vendor} {account} {day}: {manifest.get('n_files')} file(s), {manifest.get('records')} record(s) kept"
+            for k in day_totals:
+                day_totals[k] += int(manifest.get(k if k != "files" else "n_files", 0))
+            outcomes.progress(
+                account, day, f"{manifest.get('n_files')} file(s), {manifest.get('records')} record(s) kept"
             )
         totals["fetched"] += len(fetched)
         totals["skipped"] += len(skipped)
-        for key in day_totals:
-            totals[key] += day_totals[key]
-        context.add_asset_metadata(
+        for k in day_totals:
+            totals[k] += day_totals[k]
+        if failed:
+            continue
+        outcomes.succeeded(
+            day,
             {
-                **day_totals,
-                "accounts_fetched": ", ".join(fetched) or "none",
-                "accounts_skipped_complete": ", ".join(skipped) or "none",
-                "elapsed_s": round(time.monotonic() - day_started, 3),
-                "raw_dir": dg.MetadataValue.path(store.abspath(f"raw/{vendor}/{day}")),
+                key: {
+                    **day_totals,
+                    "accounts_fetched": ", ".join(fetched) or "none",
+                    "accounts_skipped_complete": ", ".join(skipped) or "none",
+                    "elapsed_s": round(time.monotonic() - day_started, 3),
+                    "raw_dir": dg.MetadataValue.path(store.abspath(f"raw/{vendor}/{day}")),
+                }
             },
-            partition_key=day,
         )
-    if errors:
-        raise combined_failure(vendor, errors, len(days) * len(accounts))
-    return dg.MaterializeResult(
-        metadata={
-            "days": len(days),
-            "account_days_fetched": totals["fetched"],
-            "account_days_skipped": totals["skipped"],
-            "elapsed_s": round(time.monotonic() - started, 3),
-            "http": dg.MetadataValue.json(client.stats()),
-        }
+    yield from outcomes.finish(
+        [
+            dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "days": len(days),
+                    "account_days_fetched": totals["fetched"],
+                    "account_days_skipped": totals["skipped"],
+                    "elapsed_s": round(time.monotonic() - outcomes.started, 3),
+                    "http": dg.MetadataValue.json(client.stats()),
+                },
+            )
+        ],
+        total=len(days) * len(accounts),
+    )
+
+
+def raw_spec(vendor: str, description: str, kinds: set[str]) -> dg.AssetSpec:
+    """`<vendor>/raw`'s spec: skippable, because a range may end with days skipped (day_outcomes.py)."""
+    return dg.AssetSpec(
+        key=[vendor, "raw"], group_name=vendor, kinds=kinds, description=description, skippable=True
     )
 
 
@@ -161,23 +162,21 @@ def raw_asset(
     The vendor's resource is the resource keyed by the vendor's name (a `VendorResource`).
     """
 
-    @dg.asset(
-        key=[vendor, "raw"],
-        group_name=vendor,
+    @dg.multi_asset(
+        name=f"{vendor}__raw",
+        specs=[raw_spec(vendor, description, kinds)],
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=RANGE_POLICY,
         retry_policy=RAW_RETRY_POLICY,
         pool=pool,
-        kinds=kinds,
-        description=description,
         required_resource_keys={"store", vendor},
     )
-    def _raw(context: dg.AssetExecutionContext, config: RawFetchConfig) -> dg.MaterializeResult:
+    def _raw(context: dg.AssetExecutionContext, config: RawFetchConfig) -> Iterator[dg.MaterializeResult]:
         settings: StoreResource = context.resources.store
         resource: VendorResource = getattr(context.resources, vendor)
         client = resource.client()
         try:
-            return fetch_days(
+            yield from fetch_days(
                 context,
                 vendor=vendor,
                 client=client,

@@ -147,3 +147,57 @@ def test_demo_module_help() -> None:
         [sys.executable, "-m", "chat_assets.demo", "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "make demo" in result.stdout
+
+
+def test_cli_partition_range_fails_only_the_bad_day_and_skips_today(tmp_path: Path) -> None:
+    """One broken Jelou day in a three-day range: the others are materialized, it fails alone."""
+    import dagster as dg
+
+    from chat_assets import partitions
+
+    first, bad, last = "2025-10-01", "2025-10-02", "2025-10-03"
+    with Simulator(SimulatorConfig(volume=(2, 3), garbage={"jelou"}, garbage_match=f"startAt={bad}T")) as sim:
+        env = {
+            **os.environ,
+            **sim.env(),
+            "CHAT_ASSETS_DATA_DIR": str(tmp_path / "data"),
+            "DAGSTER_HOME": str(instance_home(tmp_path)),
+        }
+
+        def materialize(select: str, start: str, end: str) -> subprocess.CompletedProcess[str]:
+            command = [DAGSTER, "asset", "materialize", "-m", "chat_assets.definitions"]
+            command += ["--select", select, "--partition-range", f"{start}...{end}"]
+            return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+        def materialized(key: str) -> set[str]:
+            with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+                return set(instance.get_materialized_partitions(dg.AssetKey.from_user_string(key)))
+
+        raw = materialize("jelou/raw", first, last)
+        output = raw.stdout + raw.stderr
+        assert raw.returncode != 0
+        assert materialized("jelou/raw") == {first, last}
+        for bot in sim.config.accounts["jelou"]:
+            assert f"[jelou] account {bot} day {bad}" in output
+        assert "jelou: 2 of 3 day(s) materialized; failed: 2025-10-02" in output
+        assert "day 3 of 3 (2025-10-03)" in output  # progress, day by day
+        # Downstream, alone: the good days are normalized, the day without raw fails by itself.
+        messages = materialize("jelou/messages", first, last)
+        assert messages.returncode != 0
+        assert materialized("jelou/messages") == {first, last}
+        assert f"[jelou] day {bad}: no raw data" in messages.stdout + messages.stderr
+        # The vendor recovers: a re-run fetches only the bad day, and everything completes.
+        urllib.request.urlopen(f"{sim.url}/_sim/garbage?vendors=", timeout=10).read()
+        before = sim.counters().get("jelou_requests", 0)
+        again = materialize("jelou/raw+", first, last)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert materialized("jelou/messages") == {first, bad, last}
+        fetched_again = sim.counters()["jelou_requests"] - before
+        assert 0 < fetched_again <= 2 * 3  # the bad day's pages only (two bots), not the whole range
+        # A range that reaches today is not an error: today is skipped with a note.
+        tz = env.get("CHAT_ASSETS_TIMEZONE", "America/Bogota")
+        yesterday, today = partitions.yesterday(tz), partitions.today(tz)
+        reaching = materialize("jelou/raw", yesterday, today)
+        assert reaching.returncode == 0, reaching.stdout[-3000:] + reaching.stderr[-3000:]
+        assert f"skipped: the day is not over yet in {tz}" in reaching.stdout + reaching.stderr
+        assert today not in materialized("jelou/raw") and yesterday in materialized("jelou/raw")

@@ -25,7 +25,7 @@ from chat_assets.analytics.tables import (
     sentiment_table,
 )
 from chat_assets.asset_metadata import column_schema
-from chat_assets.cadence import FOLLOW_INPUTS
+from chat_assets.cadence import FOLLOW_INPUTS, RANGE_POLICY
 from chat_assets.checks import check_result
 from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
@@ -86,7 +86,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         deps=[messages_key],
         group_name=vendor,
         partitions_def=partitions.daily(tz),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=RANGE_POLICY,
         kinds={"parquet"},
         tags=_tags("conversations"),
         automation_condition=FOLLOW_INPUTS,
@@ -182,7 +182,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             ),
         ],
         partitions_def=partitions.daily(tz),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=RANGE_POLICY,
         # Subsettable: a backfill or automation may target one of the two tables (and Dagster's backfill
         # refuses a non-subsettable multi-asset whose keys' targeted partitions differ).
         can_subset=True,
@@ -220,7 +220,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         deps=[conversations_key, messages_key],
         group_name=vendor,
         partitions_def=partitions.daily(tz),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=RANGE_POLICY,
         kinds={"parquet"},
         tags=_tags("sentiment_daily"),
         automation_condition=FOLLOW_INPUTS,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 CHAOS_FAULTS = ("500", "502", "503", "429", "slow", "drop", "truncate")
@@ -52,6 +52,9 @@ class SimulatorConfig:
     #: Vendors that answer every request with an HTML page and HTTP 200 (a broken gateway, a login
     #: page): how a test shows one vendor's trouble never stops another's tables. `/_sim/garbage?vendors=`.
     garbage: set[str] = field(default_factory=set)
+    #: When set, only requests whose decoded path and query contain it answer garbage (one day of a
+    #: vendor, e.g. `startAt=2025-10-03T`): how a test breaks a single account-day of a backfill.
+    garbage_match: str = ""
     credentials: dict[str, str] = field(
         default_factory=lambda: {
             "MULTICHAT_LOGIN": "demo@chat-assets.test",
@@ -220,7 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             base_url=f"{self.server.url}{api.prefix}",
         )
-        if vendor in self.server.config.garbage and not request.path.startswith("/_sim"):
+        if (
+            vendor in self.server.config.garbage
+            and not request.path.startswith("/_sim")
+            and self.server.config.garbage_match in unquote(self.path)
+        ):
             self.server.counters.add(f"{vendor}_garbage")
             self._send(
                 SimResponse(200, b"<html><body><h1>Mantenimiento programado</h1></body></html>", "text/html")
@@ -252,6 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             return SimResponse.json(200, {"reset": True})
         if path == "/_sim/garbage":
             self.server.config.garbage = {v for v in query.get("vendors", "").split(",") if v}
+            self.server.config.garbage_match = query.get("match", "")
             return SimResponse.json(200, {"garbage": sorted(self.server.config.garbage)})
         if path == "/_sim/config":
             cfg = self.server.config

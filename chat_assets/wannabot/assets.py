@@ -11,14 +11,16 @@ A session the vendor does not know (404) is reported by id in the day's manifest
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 
 import dagster as dg
 
 from chat_assets import partitions
-from chat_assets.cadence import RAW_RETRY_POLICY
-from chat_assets.errors import NotReadyError, UnexpectedError, VendorError
+from chat_assets.cadence import RANGE_POLICY, RAW_RETRY_POLICY
+from chat_assets.day_outcomes import DayOutcomes
+from chat_assets.errors import UnexpectedError, VendorError
 from chat_assets.normalized_asset import normalized_assets
-from chat_assets.raw_asset import RawFetchConfig, combined_failure
+from chat_assets.raw_asset import RawFetchConfig, raw_spec
 from chat_assets.settings import StoreResource
 from chat_assets.wannabot.client import VENDOR, WannabotResource
 from chat_assets.wannabot.normalize import normalize_one
@@ -28,47 +30,47 @@ from chat_assets.wannabot.registry import INBOX, read_registry
 def build_assets(
     partitions_def: dg.PartitionsDefinition, freshness_policy: dg.FreshnessPolicy | None = None
 ) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key=[VENDOR, "raw"],
-        group_name=VENDOR,
+    @dg.multi_asset(
+        name=f"{VENDOR}__raw",
+        specs=[
+            raw_spec(
+                VENDOR,
+                f"Wannabot history of every session registered in {INBOX}/*.csv for the local day, one JSON per "
+                "session under raw/wannabot/<day>/<bot>/ (the bot comes from the answer's bot.id).",
+                {"api", "json"},
+            )
+        ],
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=RANGE_POLICY,
         retry_policy=RAW_RETRY_POLICY,
-        kinds={"api", "json"},
-        description=(
-            f"Wannabot history of every session registered in {INBOX}/*.csv for the local day, one JSON per session "
-            "under raw/wannabot/<day>/<bot>/ (the bot comes from the answer's bot.id)."
-        ),
     )
     def wannabot_raw(
         context: dg.AssetExecutionContext,
         config: RawFetchConfig,
         store: StoreResource,
         wannabot: WannabotResource,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
+        key = dg.AssetKey([VENDOR, "raw"])
         client = wannabot.client()
         data = store.store(redact=client.redact)
         registry = read_registry(data, store.timezone)
         for problem in registry.rejected:
             context.log.warning(f"wannabot registry: {problem}")
-        errors: list[VendorError] = []
+        outcomes = DayOutcomes(context, VENDOR, [key], context.partition_keys)
         total_fetched = 0
         try:
             for day in context.partition_keys:
                 started = time.monotonic()
                 if not partitions.is_closed(day, store.timezone):
                     # Sessions of a running day still grow: they are fetched once the day is over.
-                    errors.append(
-                        NotReadyError(
-                            VENDOR,
-                            None,
-                            day,
-                            f"the day is not over yet in {store.timezone}",
-                            action="Nothing to fix: the registry sensor fetches it after midnight.",
-                        )
+                    outcomes.skip(
+                        day,
+                        f"the day is not over yet in {store.timezone}; the registry sensor fetches it "
+                        "after midnight",
                     )
                     continue
                 try:
+                    day_errors = len(outcomes.errors)
                     sessions = registry.for_day(day)
                     stored: set[str] = set()
                     for bot in data.raw_accounts(VENDOR, day):
@@ -104,8 +106,7 @@ def build_assets(
                             )
                             context.log.warning(str(result.error))
                             continue
-                        errors.append(result.error)
-                        context.log.error(str(result.error))
+                        outcomes.failed(result.error)
                     for bot, bot_results in sorted(by_bot.items()):
                         request = {"endpoint": client.describe("<session_id>"), "sessions": len(bot_results)}
                         with data.raw_fetch(
@@ -136,35 +137,44 @@ def build_assets(
                     data.write_bytes(
                         f"raw/{VENDOR}/{day}/manifest.json", json.dumps(summary, indent=2).encode()
                     )
-                    context.add_asset_metadata(
+                    outcomes.progress(
+                        None, day, f"{len(results)} of {len(sessions)} registered session(s) fetched"
+                    )
+                    if len(outcomes.errors) > day_errors:
+                        continue
+                    outcomes.succeeded(
+                        day,
                         {
-                            "sessions_registered": len(sessions),
-                            "sessions_fetched": len(results),
-                            "sessions_failed": len(summary["failed"]),
-                            "sessions_missing": len(missing),
-                            "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
-                            "bots": ", ".join(sorted(by_bot)) or "none",
-                            "elapsed_s": round(time.monotonic() - started, 3),
+                            key: {
+                                "sessions_registered": len(sessions),
+                                "sessions_fetched": len(results),
+                                "sessions_missing": len(missing),
+                                "missing_sessions": ", ".join(m["session_id"] for m in missing) or "none",
+                                "bots": ", ".join(sorted(by_bot)) or "none",
+                                "elapsed_s": round(time.monotonic() - started, 3),
+                            }
                         },
-                        partition_key=day,
                     )
                 except VendorError as error:
-                    errors.append(error)
-                    context.log.error(str(error))
+                    outcomes.failed(error)
                 except Exception as exc:  # the one boundary: a named failure, not a traceback retried blindly
-                    error = UnexpectedError(VENDOR, None, day, client.redact(f"{type(exc).__name__}: {exc}"))
-                    errors.append(error)
-                    context.log.error(str(error))
+                    outcomes.failed(
+                        UnexpectedError(VENDOR, None, day, client.redact(f"{type(exc).__name__}: {exc}"))
+                    )
         finally:
             client.close()
-        if errors:
-            raise combined_failure(VENDOR, errors, total_fetched)
-        return dg.MaterializeResult(
-            metadata={
-                "days": len(context.partition_keys),
-                "sessions_fetched": total_fetched,
-                "http": dg.MetadataValue.json(client.stats()),
-            }
+        yield from outcomes.finish(
+            [
+                dg.MaterializeResult(
+                    asset_key=key,
+                    metadata={
+                        "days": len(context.partition_keys),
+                        "sessions_fetched": total_fetched,
+                        "http": dg.MetadataValue.json(client.stats()),
+                    },
+                )
+            ],
+            total=max(total_fetched, 1),
         )
 
     wannabot_normalized = normalized_assets(
