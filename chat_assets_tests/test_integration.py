@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -411,3 +412,46 @@ def test_one_vendor_answering_garbage_never_stops_the_others_derived_tables(
         " hive_partitioning=true) group by 1 order by 1"
     ).fetchall()
     assert engagement == [(r[0], r[2]) for r in convs]
+
+
+def test_jelou_conversation_across_midnight_is_one_conversation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    days = ("2025-10-02", "2025-10-03")
+    with Simulator(SimulatorConfig(volume=(60, 80))) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, days)
+        assert materialize(defs, "group:jelou", days[0], days[1], instance=instance).success
+    rows = pa.concat_tables([store.read_table("messages", day, "jelou") for day in days]).to_pylist()
+    crossing = [
+        (account, c)
+        for account in sim.config.accounts["jelou"]
+        for c in convs(sim.config, "jelou", account, days[0])
+        if local_day(c.ended_at, "America/Bogota") == days[1]
+    ]
+    assert crossing, "the simulator must serve conversations that cross midnight"
+    for account, c in crossing:
+        start = c.started_at.replace(microsecond=c.started_at.microsecond // 1000 * 1000)  # Jelou sends ms
+        mine = [
+            r
+            for r in rows
+            if r["account"] == account
+            and r["customer_id"] == c.customer_phone
+            and start <= r["sent_at"] <= c.ended_at
+        ]
+        assert len(mine) == len(c.messages), c.id
+        assert {r["conversation_id"] for r in mine} == {
+            f"{c.customer_phone}-{start.strftime('%Y%m%dT%H%M%S')}{start.microsecond:06d}Z"
+        }
+        assert sorted(r["seq"] for r in mine) == list(range(len(c.messages)))
+    meta = (
+        instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["jelou", "messages"]), asset_partitions=[days[1]]),
+            limit=1,
+        )
+        .records[0]
+        .asset_materialization.metadata
+    )
+    continued = [
+        v.value for k, v in meta.items() if k.endswith("conversations_continued_from_the_day_before")
+    ]
+    assert sum(continued) == len(crossing)

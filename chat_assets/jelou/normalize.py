@@ -7,6 +7,13 @@ default) pass without any; its id is `<customer>-<first message time>` in UTC, d
 Media bubbles keep their `mediaUrl` in `media_url` and their caption (if any) in `text`;
 locations become "lat,lng". Every message of a conversation carries the channel its bot turns
 name (`sender.type`). Messages repeated across pages (new ones arriving while paging) count once.
+
+Conversations that cross local midnight are one conversation. Each message is stored on the day
+Jelou returned it (the day it was sent), but a customer's first messages of day D that come within
+the silence of their last conversation of D-1 continue it: same id (its start on D-1), seq counted
+on from D-1's messages. So day D reads D-1's raw pages (the tail), when they are stored; why
+that read is not a declared partition dependency: wolkvox/assets.py. A message that both days returned (a boundary instant) is kept on D-1. A
+conversation that never falls silent across two midnights takes its id from D-1's view of it.
 """
 
 from __future__ import annotations
@@ -72,7 +79,22 @@ def sessionize(customer: np.ndarray, epoch_us: np.ndarray, silence_us: int) -> n
     return np.cumsum(new) - 1
 
 
-def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, pa.Table]:
+def customers(rows: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Each message's customer id and name: the sender of user messages, the recipient otherwise."""
+    by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
+    sender, recipient = rows.field("sender"), rows.field("recipient")
+    is_user = pc.equal(by, "user")
+    customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
+    name = pc.if_else(
+        is_user,
+        pc.coalesce(sender.field("name"), sender.field("names")),
+        pc.coalesce(recipient.field("names"), recipient.field("name")),
+    )
+    return customer, name
+
+
+def read_results(inp: NormalizeInput) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """The day's results (each message once), the raw file and position of each, and its UTC time."""
     files = inp.files(prefix="page-", suffix=".json")
     pages = inp.read_json_documents(files, PAGE, "page")
     lists = canonical.as_array(pages.column("results"))
@@ -81,25 +103,8 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
         rows = canonical.items(lists, "result")
     except canonical.MissingValueError as exc:
         raise inp.payload_error(paths[exc.parent].as_py(), str(exc)) from None
-    if not len(rows):
-        return {}
     file_of = pc.take(paths, pc.list_parent_indices(lists))
     position = canonical.positions_in_lists(lists)
-
-    by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
-    role = pc.if_else(
-        pc.equal(by, "user"),
-        "customer",
-        pc.if_else(pc.equal(by, "bot"), "bot", pc.if_else(pc.equal(by, "operator"), "agent", "system")),
-    )
-    sender, recipient = rows.field("sender"), rows.field("recipient")
-    is_user = pc.equal(by, "user")
-    customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
-    customer_name = pc.if_else(
-        is_user,
-        pc.coalesce(sender.field("name"), sender.field("names")),
-        pc.coalesce(recipient.field("names"), recipient.field("name")),
-    )
     try:
         sent_at = canonical.utc_times(canonical.require(rows.field("createdAt"), "createdAt"), "createdAt")
         canonical.require(rows.field("by"), "by")
@@ -107,18 +112,75 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
         raise inp.payload_error(
             file_of[exc.position].as_py(), f"result #{position[exc.position].as_py()}: {exc}"
         ) from None
-    message_id = rows.field("messageId")
-
     # Messages repeated across pages (new ones arriving while paging) count once.
-    ids = pc.fill_null(message_id, "")
+    ids = pc.fill_null(rows.field("messageId"), "")
     if pc.count_distinct(ids).as_py() != len(ids):
-        dup = pd.Series(ids.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
-        keep = pa.array(~(dup & (ids.to_numpy(zero_copy_only=False) != "")))
-        rows, file_of, position, role, customer, customer_name, sent_at, message_id = (
-            pc.filter(a, keep)
-            for a in (rows, file_of, position, role, customer, customer_name, sent_at, message_id)
-        )
-        sender, recipient = rows.field("sender"), rows.field("recipient")
+        ids = ids.to_numpy(zero_copy_only=False)
+        keep = pa.array(~(pd.Series(ids).duplicated(keep="first").to_numpy() & (ids != "")))
+        rows, file_of, position, sent_at = (pc.filter(a, keep) for a in (rows, file_of, position, sent_at))
+    return rows, file_of, position, sent_at
+
+
+class Tail:
+    """The previous day's last conversation of each customer: where today's first messages may belong."""
+
+    def __init__(self, frame: pd.DataFrame, message_ids: np.ndarray):
+        #: index customer -> start_us, last_us, count (messages of that conversation stored that day)
+        self.frame = frame
+        self.message_ids = message_ids
+
+    @classmethod
+    def empty(cls) -> Tail:
+        return cls(pd.DataFrame(columns=["start_us", "last_us", "count"]), np.array([], dtype=object))
+
+    @classmethod
+    def of_day_before(cls, inp: NormalizeInput, silence_us: int) -> Tail | None:
+        """None when the day before was never fetched (its conversations then start today)."""
+        day = (pd.Timestamp(inp.day) - pd.Timedelta(days=1)).date().isoformat()
+        manifest = inp.store.raw_manifest(VENDOR, day, inp.account)
+        if not manifest:
+            return None
+        before = NormalizeInput(inp.store, VENDOR, day, inp.account, manifest, inp.tz)
+        rows, _, _, sent_at = read_results(before)
+        if not len(rows):
+            return cls.empty()
+        frame = pd.DataFrame(
+            {
+                "customer": pc.fill_null(customers(rows)[0], "").to_numpy(zero_copy_only=False),
+                "us": pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False),
+            }
+        ).sort_values(["customer", "us"], kind="stable")
+        frame["segment"] = sessionize(frame["customer"].to_numpy(), frame["us"].to_numpy(), silence_us)
+        last = frame[frame["segment"] == frame.groupby("customer")["segment"].transform("max")]
+        tail = last.groupby("customer")["us"].agg(start_us="min", last_us="max", count="size")
+        ids = pc.drop_null(rows.field("messageId")).to_numpy(zero_copy_only=False)
+        return cls(tail, ids)
+
+
+def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, pa.Table]:
+    silence_us = silence_minutes * 60_000_000
+    rows, file_of, position, sent_at = read_results(inp)
+    tail = Tail.of_day_before(inp, silence_us) if len(rows) else None
+    if tail is not None and len(tail.message_ids):
+        # A message at the boundary that the day before also returned is stored there, once.
+        seen = pc.is_in(pc.fill_null(rows.field("messageId"), ""), pa.array(tail.message_ids, pa.string()))
+        if pc.any(seen).as_py():
+            keep = pc.invert(seen)
+            rows, file_of, position, sent_at = (
+                pc.filter(a, keep) for a in (rows, file_of, position, sent_at)
+            )
+            inp.notes["messages_stored_the_day_before"] = len(seen) - len(rows)
+    if not len(rows):
+        return {}
+    by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
+    role = pc.if_else(
+        pc.equal(by, "user"),
+        "customer",
+        pc.if_else(pc.equal(by, "bot"), "bot", pc.if_else(pc.equal(by, "operator"), "agent", "system")),
+    )
+    sender = rows.field("sender")
+    customer, customer_name = customers(rows)
+    message_id = rows.field("messageId")
     customer_key = pc.fill_null(customer, "")
     order = pc.sort_indices(
         pa.table({"c": customer_key, "t": sent_at, "id": pc.fill_null(message_id, "")}),
@@ -126,23 +188,36 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     )
     take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
     epoch = pc.cast(take(sent_at), pa.int64()).to_numpy(zero_copy_only=False)
-    segment = sessionize(
-        pc.take(customer_key, order).to_numpy(zero_copy_only=False), epoch, silence_minutes * 60_000_000
-    )
-    first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1] if len(segment) else np.array([], int)
+    customer_keys = pc.take(customer_key, order).to_numpy(zero_copy_only=False)
+    segment = sessionize(customer_keys, epoch, silence_us)
+    first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
+    segment_start = epoch[first_of_segment].copy()
+    seq_offset = np.zeros(len(first_of_segment), dtype=np.int32)
+    if tail is not None and len(tail.frame):
+        # A customer's first conversation of the day continues the day before's last one when it
+        # began within the silence: one conversation, its id and seq counted from where it started.
+        firsts = np.r_[True, customer_keys[first_of_segment][1:] != customer_keys[first_of_segment][:-1]]
+        candidates = np.flatnonzero(firsts)
+        before = tail.frame.reindex(customer_keys[first_of_segment][candidates])
+        gap = segment_start[candidates] - before["last_us"].to_numpy(dtype=float, na_value=np.nan)
+        continued = candidates[gap <= silence_us]
+        matched = before[gap <= silence_us]
+        segment_start[continued] = matched["start_us"].to_numpy(dtype=np.int64)
+        seq_offset[continued] = matched["count"].to_numpy(dtype=np.int32)
+        inp.notes["conversations_continued_from_the_day_before"] = len(continued)
+    elif tail is None:
+        inp.notes["day_before"] = "not fetched: conversations running in from it start on this day"
     # Arrow's %S carries fractions for sub-second units: format whole seconds, append the micros.
-    seconds = pc.take(take(sent_at), pa.array(first_of_segment)).cast(pa.timestamp("s", tz="UTC"), safe=False)
-    starts = pc.strftime(seconds, format="%Y%m%dT%H%M%S", locale="C")
-    micros = (
-        pa.array([f"{u % 1_000_000:06d}Z" for u in epoch[first_of_segment]])
-        if len(first_of_segment)
-        else pa.array([], pa.string())
+    seconds = pa.array(segment_start // 1_000_000 * 1_000_000, pa.timestamp("us", tz="UTC")).cast(
+        pa.timestamp("s", tz="UTC")
     )
+    starts = pc.strftime(seconds, format="%Y%m%dT%H%M%S", locale="C")
+    micros = pa.array([f"{u % 1_000_000:06d}Z" for u in segment_start])
     start_text = pc.take(pc.binary_join_element_wise(starts, micros, ""), pa.array(segment))
     customer_sorted = take(customer)
     conversation = pc.binary_join_element_wise(pc.fill_null(customer_sorted, "unknown"), start_text, "-")
     n = len(order)
-    seq = canonical.seq_within(conversation)
+    seq = pa.array(canonical.seq_within(conversation).to_numpy() + seq_offset[segment], pa.int32())
 
     bubble = rows.field("bubble")
     kind = pc.utf8_upper(pc.fill_null(bubble.field("type"), "TEXT"))

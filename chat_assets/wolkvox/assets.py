@@ -2,9 +2,13 @@
 
 Every Wolkvox fetch runs in the Dagster pool `wolkvox` (limit 1 in dagster.yaml): one caller
 per token across all runs. `wolkvox/messages` of a day also reads the previous day's raw, if it
-is stored, so a conversation returned on both days is kept once (see normalize.py). That read is
-not declared as a partition dependency: Dagster would then treat every raw day as an input of the
-next day's messages and extend each backfill by a day that has no raw data yet.
+is stored, so a conversation returned on both days is kept once (see normalize.py). Jelou's
+messages read the day before the same way. That read is not declared as a partition dependency
+(a `TimeWindowPartitionMapping(start_offset=-1)`): tried, and Dagster's asset backfill then
+walks the mapping downstream (`AssetBackfillData.from_asset_partitions`), so a UI backfill of
+D..E also targets messages and derived tables of E+1, a day with no raw data: that day fails,
+or, skipped, holds back the same run's derived tables. Re-fetching D-1 is rare (a vendor fix);
+re-run D with it (`--select '<vendor>/raw' --partition D-1` then `'<vendor>/messages' D`).
 """
 
 import dagster as dg
