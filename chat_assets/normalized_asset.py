@@ -133,7 +133,7 @@ def normalized_assets(
     ]
 
     messages_key = dg.AssetKey([vendor, "messages"])
-    check_specs = (
+    check_specs: list[dg.AssetCheckSpec] = (
         [
             dg.AssetCheckSpec(
                 "message_ids_unique",
@@ -157,6 +157,8 @@ def normalized_assets(
         if "messages" in tables
         else []
     )
+
+    blocking = {spec.name for spec in check_specs if spec.blocking}
 
     @dg.multi_asset(
         name=f"{vendor}_normalized",
@@ -182,7 +184,7 @@ def normalized_assets(
             if not accounts and not store.exists(f"raw/{vendor}/{day}/manifest.json"):
                 if not partitions.is_closed(day, resource.timezone):
                     outcomes.skip(
-                        day, f"the day is not over yet in {resource.timezone} and nothing was fetched"
+                        day, partitions.not_over_yet(resource.timezone, "nothing was fetched for it yet")
                     )
                 else:
                     outcomes.failed(
@@ -206,7 +208,7 @@ def normalized_assets(
                 ]
             for name, (passed, meta) in day_checks:
                 checked[name].append((day, passed, meta))
-            broken = [name for name, (passed, _) in day_checks if not passed and name in BLOCKING]
+            broken = [name for name, (passed, _) in day_checks if not passed and name in blocking]
             for table in tables:
                 data = written[table][0]
                 store.write_table(table, day, vendor, data)
@@ -250,9 +252,6 @@ def normalized_assets(
     return _normalize
 
 
-BLOCKING = {"message_ids_unique", "vocabularies"}
-
-
 def normalize_day(
     store: DataStore,
     vendor: str,
@@ -278,14 +277,7 @@ def normalize_day(
         except VendorError:
             raise
         except SchemaError as error:
-            raise UnexpectedError(
-                vendor,
-                account,
-                day,
-                f"normalized rows break the schema: {error}",
-                action="This is a chat_assets bug; report it with the raw folder.",
-                raw_path=raw_path,
-            ) from None
+            raise schema_broken(vendor, account, day, error, raw_path) from None
         except Exception as exc:
             raise UnexpectedError(
                 vendor, account, day, f"{type(exc).__name__}: {exc}", raw_path=raw_path
@@ -308,12 +300,19 @@ def normalize_day(
             try:
                 data = with_sentiment(schemas.validate_messages(data))
             except SchemaError as error:
-                raise UnexpectedError(
-                    vendor,
-                    None,
-                    day,
-                    f"normalized rows break the schema: {error}",
-                    action="This is a chat_assets bug; report it with the raw folder.",
-                ) from None
+                raise schema_broken(vendor, None, day, error) from None
         written[table] = (data, notes)
     return written
+
+
+def schema_broken(
+    vendor: str, account: str | None, day: str, error: SchemaError, raw_path: str | None = None
+) -> UnexpectedError:
+    return UnexpectedError(
+        vendor,
+        account,
+        day,
+        f"normalized rows break the schema: {error}",
+        action="This is a chat_assets bug; report it with the raw folder.",
+        raw_path=raw_path,
+    )

@@ -5,8 +5,8 @@ the environment at import, so a test or a second code location can use another z
 
 One partition set for every asset (the CLI's `--select '*' --partition-range` needs that), and it
 holds today's partition so Wolkvox can refresh the day as it happens and the derived tables follow.
-Vendors that only publish or fetch complete days refuse a day that is not over yet with a clear
-"not available yet" (see `is_closed`); a fetch records whether its day was already over, so a day
+Vendors that only publish or fetch complete days skip a day that is not over yet with a note
+(`is_closed`, `not_over_yet`; a backfill may end today, which is not an error); a fetch records whether its day was already over, so a day
 fetched while it was still running is fetched again once it has closed.
 """
 
@@ -45,7 +45,17 @@ def today(tz: str, now: datetime | None = None) -> str:
 
 
 def yesterday(tz: str, now: datetime | None = None) -> str:
-    return (date.fromisoformat(today(tz, now)) - timedelta(days=1)).isoformat()
+    return day_before(today(tz, now))
+
+
+def day_before(day: str) -> str:
+    """The partition before `day` (read by normalizers whose conversations cross midnight)."""
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+def not_over_yet(tz: str, then: str = "the daily schedule fetches it once it has closed") -> str:
+    """The note a day is skipped with while it is still running (and who takes it up later)."""
+    return f"the day is not over yet in {tz}; {then}"
 
 
 def is_closed(day: str, tz: str, now: datetime | None = None) -> bool:

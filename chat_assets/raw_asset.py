@@ -5,8 +5,8 @@ days already complete unless `refetch`, skipping days not over yet with a note (
 refreshes intraday), the one error boundary that turns anything unexpected into a named, redacted failure,
 collecting failures so one bad account does not hide the others, and per-day metadata.
 
-A run may hold many days (each vendor's backfill policy says how many): every day ends on its
-own, materialized or failed by itself, with its own metadata (day_outcomes.py).
+A run may hold a backfill's whole range (`cadence.RANGE_POLICY`): every day ends on its own,
+materialized or failed by itself, with its own metadata (day_outcomes.py).
 """
 
 import time
@@ -29,10 +29,6 @@ class RawFetchConfig(dg.Config):
         default=False,
         description="Fetch again days whose raw data is already complete (by default they are skipped).",
     )
-
-
-def not_over_yet(tz: str) -> str:
-    return f"the day is not over yet in {tz}; fetched once it has closed (the daily schedule does it)"
 
 
 def fetch_days(
@@ -58,7 +54,7 @@ def fetch_days(
     if not intraday:
         for day in days:
             if not partitions.is_closed(day, tz):
-                outcomes.skip(day, not_over_yet(tz))
+                outcomes.skip(day, partitions.not_over_yet(tz))
         days = [day for day in days if day not in outcomes.skipped]
     todo = {
         (day, account)

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from chat_assets import canonical
 from chat_assets.normalized_asset import NormalizeInput
+from chat_assets.partitions import day_before
 
 VENDOR = "jelou"
 PARTY = pa.struct([("id", pa.string()), ("name", pa.string()), ("names", pa.string()), ("type", pa.string())])
@@ -136,7 +137,7 @@ class Tail:
     @classmethod
     def of_day_before(cls, inp: NormalizeInput, silence_us: int) -> Tail | None:
         """None when the day before was never fetched (its conversations then start today)."""
-        day = (pd.Timestamp(inp.day) - pd.Timedelta(days=1)).date().isoformat()
+        day = day_before(inp.day)
         manifest = inp.store.raw_manifest(VENDOR, day, inp.account)
         if not manifest:
             return None

@@ -65,8 +65,9 @@ def build_assets(
                     # Sessions of a running day still grow: they are fetched once the day is over.
                     outcomes.skip(
                         day,
-                        f"the day is not over yet in {store.timezone}; the registry sensor fetches it "
-                        "after midnight",
+                        partitions.not_over_yet(
+                            store.timezone, "the registry sensor fetches it after midnight"
+                        ),
                     )
                     continue
                 try:

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from chat_assets import canonical, datetimes
 from chat_assets.normalized_asset import NormalizeInput
-from chat_assets.partitions import day_bounds
+from chat_assets.partitions import day_before, day_bounds
 from chat_assets.storage import DataStore
 
 VENDOR = "wolkvox"
@@ -95,7 +95,7 @@ def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Ta
 
 
 def previous_day_ids(store: DataStore, day: str, account: str) -> set[str]:
-    prev = (pd.Timestamp(day) - pd.Timedelta(days=1)).date().isoformat()
+    prev = day_before(day)
     manifest = store.raw_manifest(VENDOR, prev, account)
     if not manifest or not manifest.get("complete"):
         return set()
