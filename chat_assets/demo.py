@@ -88,8 +88,8 @@ def summary(data_dir: Path) -> str:
         "",
         f"  raw payloads + manifests: {data_dir / 'raw'}",
         f"  warehouse (Parquet, hive): {warehouse}",
-        '  query it:  .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"select provider, count(*) from '
-        "read_parquet('data/warehouse/messages/*/*.parquet', hive_partitioning=true) group by 1\\\"))\"",
+        "  query it:  .venv/bin/python -m chat_assets.query "
+        '"select provider, count(*) from messages group by 1"   (no SQL: an interactive shell)',
         "  open the UI: make dev   (then http://127.0.0.1:3000)",
         "",
     ]

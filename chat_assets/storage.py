@@ -403,15 +403,21 @@ class DataStore:
         self.write_bytes(rel, buffer.getvalue())
         return rel
 
-    def read_table(self, table: str, day: str, provider: str | None = None) -> pa.Table | None:
+    def read_table(
+        self, table: str, day: str, provider: str | None = None, columns: list[str] | None = None
+    ) -> pa.Table | None:
         """One provider's partition, or all providers' files of that day concatenated."""
         if provider is not None:
             rel = self.table_path(table, day, provider)
-            return pq.read_table(io.BytesIO(self.read_bytes(rel))) if self.exists(rel) else None
+            if not self.exists(rel):
+                return None
+            return pq.read_table(io.BytesIO(self.read_bytes(rel)), columns=columns)
         files = [f for f in self.list_files(f"warehouse/{table}/date={day}") if f.endswith(".parquet")]
         if not files:
             return None
-        return pa.concat_tables([pq.read_table(io.BytesIO(self.read_bytes(f))) for f in files])
+        return pa.concat_tables(
+            [pq.read_table(io.BytesIO(self.read_bytes(f)), columns=columns) for f in files]
+        )
 
 
 class RawFetch:

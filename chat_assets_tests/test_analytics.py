@@ -8,12 +8,7 @@ import pyarrow as pa
 import pytest
 
 from chat_assets import schemas
-from chat_assets.analytics.tables import (
-    conversation_frame,
-    conversations_table,
-    engagement_tables,
-    sentiment_table,
-)
+from chat_assets.analytics.tables import DayTables
 
 T0 = datetime(2025, 10, 3, 15, 0, tzinfo=UTC)
 
@@ -82,11 +77,13 @@ MESSAGES = table(
 
 @pytest.fixture(scope="module")
 def frame():  # type: ignore[no-untyped-def]
-    return conversation_frame(MESSAGES)
+    earlier = pa.table({"account": ["0042", "0042"], "customer_id": ["c2", "someone-else"]})
+    with DayTables(MESSAGES, earlier) as tables:
+        yield tables
 
 
 def row(frame, conv: str) -> dict:  # type: ignore[no-untyped-def]
-    return conversations_table(frame).to_pandas().set_index("conversation_id").loc[conv].to_dict()
+    return next(r for r in frame.conversations().to_pylist() if r["conversation_id"] == conv)
 
 
 def test_conversation_with_handoff(frame) -> None:  # type: ignore[no-untyped-def]
@@ -104,8 +101,8 @@ def test_conversation_with_handoff(frame) -> None:  # type: ignore[no-untyped-de
 def test_contained_and_abandoned(frame) -> None:  # type: ignore[no-untyped-def]
     b = row(frame, "B")
     assert b["contained"] and not b["handoff"] and b["first_response_s"] == 5.0
-    assert frame.set_index("conversation_id").loc["B", "abandoned"]
-    assert not frame.set_index("conversation_id").loc["A", "abandoned"]
+    assert frame.conversation_flags()["B"]["abandoned"]
+    assert not frame.conversation_flags()["A"]["abandoned"]
     assert b["sentiment_label"] == "neutral"
 
 
@@ -113,21 +110,21 @@ def test_no_message_times_means_null_time_metrics_never_zero(frame) -> None:  # 
     c = row(frame, "C")
     assert c["started_at"] == T0 + timedelta(seconds=300)
     for name in ("ended_at", "duration_s", "first_response_s"):
-        assert c[name] is None or c[name] != c[name] or str(c[name]) == "NaT", name
-    table = conversations_table(frame).to_pylist()
+        assert c[name] is None, name
+    table = frame.conversations().to_pylist()
     c_row = next(r for r in table if r["conversation_id"] == "C")
     assert c_row["ended_at"] is None and c_row["duration_s"] is None and c_row["first_response_s"] is None
 
 
 def test_unanswered_conversation(frame) -> None:  # type: ignore[no-untyped-def]
-    d = next(r for r in conversations_table(frame).to_pylist() if r["conversation_id"] == "D")
+    d = row(frame, "D")
     assert d["first_response_s"] is None and d["sentiment"] is None and d["sentiment_label"] is None
     assert d["duration_s"] == 0.0  # one timed message: a real zero, not a missing value
-    assert not frame.set_index("conversation_id").loc["D", "has_reply"]
+    assert not frame.conversation_flags()["D"]["has_reply"]
 
 
 def test_engagement_daily(frame) -> None:  # type: ignore[no-untyped-def]
-    daily, agents = engagement_tables(frame, {("wolkvox", "0042"): {"c2", "someone-else"}})
+    daily, agents = frame.engagement(), frame.agents()
     [e] = daily.to_pylist()
     assert (
         e["conversations"],
@@ -155,7 +152,7 @@ def test_engagement_daily(frame) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_sentiment_daily(frame) -> None:  # type: ignore[no-untyped-def]
-    [s] = sentiment_table(MESSAGES, frame).to_pylist()
+    [s] = frame.sentiment().to_pylist()
     # scored: A -0.6, 0.4, 0.8; B 0.0; C -0.9, -0.5: two positive, one neutral, three negative
     assert s["scored_messages"] == 6
     assert s["positive_share"] == pytest.approx(2 / 6) and s["neutral_share"] == pytest.approx(1 / 6)
@@ -172,18 +169,17 @@ def test_metrics_are_null_not_zero_without_data() -> None:
         msg("N", 0, "customer", None, provider="neoagent", account="s1", customer=None),
         msg("N", 1, "bot", None, provider="neoagent", account="s1", customer=None),
     ]
-    frame = conversation_frame(table(rows))
-    [e] = engagement_tables(frame, {})[0].to_pylist()
+    with DayTables(table(rows)) as tables:
+        [e] = tables.engagement().to_pylist()
+        [s] = tables.sentiment().to_pylist()
     assert e["first_response_median_s"] is None and e["duration_median_s"] is None
     assert e["unique_customers"] == 0 and e["returning_customers"] == 0
-    [s] = sentiment_table(table(rows), frame).to_pylist()
     assert s["scored_messages"] == 0 and s["positive_share"] is None and s["provider_agreement_rate"] is None
 
 
 def test_empty_day_gives_empty_tables_with_schema() -> None:
-    empty = schemas.empty("messages")
-    frame = conversation_frame(empty)
-    assert conversations_table(frame).schema == schemas.CONVERSATIONS
-    daily, agents = engagement_tables(frame, {})
-    assert daily.num_rows == 0 and agents.schema == schemas.AGENT_DAILY
-    assert sentiment_table(empty, frame).schema == schemas.SENTIMENT_DAILY
+    with DayTables(schemas.empty("messages")) as tables:
+        assert tables.conversations().schema == schemas.CONVERSATIONS
+        daily, agents = tables.engagement(), tables.agents()
+        assert daily.num_rows == 0 and agents.schema == schemas.AGENT_DAILY
+        assert tables.sentiment().schema == schemas.SENTIMENT_DAILY

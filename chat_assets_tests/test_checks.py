@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from chat_assets import checks, partitions, schemas
 from chat_assets.analytics.assets import build_derived_assets
-from chat_assets.analytics.tables import conversation_frame, conversations_table
+from chat_assets.analytics.tables import DayTables
 from chat_assets.normalized_asset import normalized_assets
 from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
@@ -46,7 +46,7 @@ def test_sent_at_far_from_the_day_fails_but_close_date_spill_passes() -> None:
 
 
 def test_conversation_without_messages_fails() -> None:
-    conversations = conversations_table(conversation_frame(MESSAGES))
+    conversations = DayTables(MESSAGES).conversations()
     assert checks.conversations_have_messages(conversations, MESSAGES)[0]
     fewer = MESSAGES.filter(pa.compute.not_equal(MESSAGES.column("conversation_id"), "D"))
     passed, meta = checks.conversations_have_messages(conversations, fewer)
@@ -54,7 +54,7 @@ def test_conversation_without_messages_fails() -> None:
 
 
 def test_message_count_mismatch_fails() -> None:
-    conversations = conversations_table(conversation_frame(MESSAGES))
+    conversations = DayTables(MESSAGES).conversations()
     assert checks.message_counts_match(conversations, MESSAGES)[0]
     passed, meta = checks.message_counts_match(conversations, MESSAGES.slice(1))
     assert not passed and meta == {"sum_n_messages": 11, "messages": 10}

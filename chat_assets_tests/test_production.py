@@ -334,6 +334,18 @@ def test_s3_data_dir_end_to_end_read_back_with_duckdb(
     remote = con.sql(query.format(root=data_url)).fetchall()
     local = con.sql(query.format(root=tmp_path / "data")).fetchall()
     assert remote == local and len(remote) == 5 * len(days)
+    # The analyst's entry point reads the object store the same way (the AWS_* variables set above).
+    sql = "select provider, date::varchar as day, count(*) as n from messages group by all order by all"
+    answers = {}
+    for where, data_dir in (("local", str(tmp_path / "data")), ("s3", data_url)):
+        cli = subprocess.run(
+            [sys.executable, "-m", "chat_assets.query", "--data-dir", data_dir, "--format", "json", sql],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert cli.returncode == 0, cli.stderr
+        assert "testing-secret-4d1e" not in cli.stdout + cli.stderr
+        answers[where] = cli.stdout.splitlines()
+    assert answers["s3"] == answers["local"] and len(answers["s3"]) == 5 * len(days)
     # Object-store layout: each fetch's files in their version folder, the manifest naming it.
     store = DataStore(data_url)
     manifest = store.raw_manifest("jelou", days[0], sim.config.accounts["jelou"][0])

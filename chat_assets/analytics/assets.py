@@ -13,24 +13,18 @@ import time
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat_assets import checks, partitions
-from chat_assets.analytics.tables import (
-    conversation_frame,
-    conversations_table,
-    engagement_tables,
-    sentiment_table,
-)
+from chat_assets.analytics.returning import CustomerWindow
+from chat_assets.analytics.tables import DayTables, connect
 from chat_assets.asset_metadata import column_schema
 from chat_assets.cadence import FOLLOW_INPUTS, RANGE_POLICY
 from chat_assets.checks import check_result
 from chat_assets.settings import StoreResource
 from chat_assets.storage import DataStore
 
-LOOKBACK_DAYS = 30
 #: Tag on every derived asset: `--select 'tag:chat_assets/layer=derived'` picks them across vendors.
 LAYER_TAG = {"chat_assets/layer": "derived"}
 
@@ -42,24 +36,6 @@ def _tags(table: str) -> dict[str, str]:
 def day_messages(store: DataStore, day: str, provider: str) -> pa.Table | None:
     """That vendor's canonical messages of the day, or None when its partition was never written."""
     return store.read_table("messages", day, provider)
-
-
-def earlier_customers(store: DataStore, provider: str, day: str) -> dict[tuple[str, str], set[str]]:
-    seen: dict[tuple[str, str], set[str]] = {}
-    for back in range(1, LOOKBACK_DAYS + 1):
-        earlier = (pd.Timestamp(day) - pd.Timedelta(days=back)).date().isoformat()
-        table = store.read_table("conversations", earlier, provider)
-        if table is None or not table.num_rows:
-            continue
-        for row in (
-            table.select(["account", "customer_id"])
-            .group_by(["account", "customer_id"])
-            .aggregate([])
-            .to_pylist()
-        ):
-            if row["customer_id"] is not None:
-                seen.setdefault((provider, row["account"]), set()).add(row["customer_id"])
-    return seen
 
 
 def _summary_md(stats: dict[str, Any]) -> str:
@@ -112,10 +88,12 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         data = store.store()
         outcomes: dict[str, list] = {"every_conversation_has_messages": [], "message_counts_match": []}
         written = 0
+        con = connect()
         for day in context.partition_keys:
             started = time.monotonic()
             messages = _require_messages(data, vendor, day)
-            table = conversations_table(conversation_frame(messages))
+            with DayTables(messages, con=con) as tables:
+                table = tables.conversations()
             data.write_table("conversations", day, vendor, table)
             written += table.num_rows
             outcomes["every_conversation_has_messages"].append(
@@ -142,6 +120,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
                 },
                 partition_key=day,
             )
+        con.close()
         return dg.MaterializeResult(
             metadata={"days": len(context.partition_keys), "rows_written": written},
             check_results=[
@@ -190,9 +169,11 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
     def engagement(context: dg.AssetExecutionContext, store: StoreResource):  # type: ignore[no-untyped-def]
         data = store.store()
         selected = context.selected_asset_keys
+        window, con = CustomerWindow(data, vendor), connect()
         for day in context.partition_keys:
-            frame = conversation_frame(_require_messages(data, vendor, day))
-            daily, agents = engagement_tables(frame, earlier_customers(data, vendor, day))
+            with DayTables(_require_messages(data, vendor, day), window.earlier(day), con) as tables:
+                daily, agents = tables.engagement(), tables.agents()
+                window.add(day, tables.customers())
             if engagement_key in selected:
                 data.write_table("engagement_daily", day, vendor, daily)
                 containment = [v for v in daily.column("containment_rate").to_pylist() if v is not None]
@@ -211,6 +192,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             if agents_key in selected:
                 data.write_table("agent_daily", day, vendor, agents)
                 context.add_asset_metadata({"rows": agents.num_rows}, asset_key=agents_key, partition_key=day)
+        con.close()
         for key in (engagement_key, agents_key):
             if key in selected:
                 yield dg.MaterializeResult(asset_key=key)
@@ -229,10 +211,10 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         "and conversations, agreement with the vendor's own sentiment where it gives one.",
     )
     def sentiment_daily(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
-        data = store.store()
+        data, con = store.store(), connect()
         for day in context.partition_keys:
-            messages = _require_messages(data, vendor, day)
-            table = sentiment_table(messages, conversation_frame(messages))
+            with DayTables(_require_messages(data, vendor, day), con=con) as tables:
+                table = tables.sentiment()
             data.write_table("sentiment_daily", day, vendor, table)
             negative = [v for v in table.column("negative_share").to_pylist() if v is not None]
             context.add_asset_metadata(
@@ -242,6 +224,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
                 },
                 partition_key=day,
             )
+        con.close()
         return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
 
     return [conversations, engagement, sentiment_daily]

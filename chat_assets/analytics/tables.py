@@ -1,31 +1,33 @@
-"""How each derived table is computed from canonical messages (pandas, vectorized per group).
+"""How each derived table is computed from canonical messages: DuckDB SQL over Arrow tables.
 
-Definitions (also in the README, next to each table):
+One in-memory DuckDB connection per computation; the day's messages are handed to it as an Arrow
+table (zero copy), so the same SQL serves a local data dir and an object store (the storage layer
+reads the Parquet bytes). The SQL is the definition; the README repeats it in words:
+
 - A conversation's times come from its messages. When any message of a conversation has no time
   (Neoagent, Wannabot give none per message) the metrics that need them (ended_at, duration_s,
   first_response_s) are null, never zero; started_at is the first message's time when it has one.
+  "First" is by `seq`, skipping nulls (the first channel given, the first customer id given).
 - first_response_s: from the first customer message to the first bot or agent message after it.
 - handoff: an agent wrote after the bot's first message. contained: no agent wrote at all.
 - abandoned (used by engagement): the customer wrote, got a bot or agent reply, and wrote nothing
   after that first reply.
 - sentiment: mean over the conversation's scored customer messages; label by the scorer's
-  thresholds (>= 0.05 positive, <= -0.05 negative).
+  thresholds (>= 0.05 positive, <= -0.05 negative) on the stored (float32) value.
 - provider_sentiment: the vendor's label most often given to the conversation's customer messages
   (a tie goes to the label given last).
+- returning_customers: customers of the day who had a conversation on any of the previous
+  `LOOKBACK_DAYS` days with the same vendor account (`returning.py` keeps that window).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import numpy as np
-import pandas as pd
+import duckdb
 import pyarrow as pa
 
 from chat_assets import schemas
 from chat_assets.sentiment.backends import NEGATIVE_AT, POSITIVE_AT
 
-KEY = ["provider", "account", "conversation_id"]
 # Vendor sentiment vocabularies (Wolkvox `feeling`) folded to our three classes.
 PROVIDER_LABELS = {
     "very negative": "negative",
@@ -39,236 +41,236 @@ PROVIDER_LABELS = {
 }
 
 
-def labels(values: pd.Series) -> pd.Series:
-    out = pd.Series(
-        np.where(values >= POSITIVE_AT, "positive", np.where(values <= NEGATIVE_AT, "negative", "neutral")),
-        index=values.index,
-        dtype=object,
+def _label(score: str) -> str:
+    return (
+        f"CASE WHEN {score} IS NULL THEN NULL WHEN {score}::DOUBLE >= {POSITIVE_AT} THEN 'positive' "
+        f"WHEN {score}::DOUBLE <= {NEGATIVE_AT} THEN 'negative' ELSE 'neutral' END"
     )
-    return out.where(values.notna(), None)
 
 
-def _nullable(series: pd.Series) -> list:
-    return [None if pd.isna(v) else v for v in series]
+# One row per conversation, with `has_reply` and `abandoned` beside the DESIGN columns, computed once
+# per day from `messages`: the three tables of a day share one definition and one computation.
+CONVERSATION_TABLE = f"""
+CREATE OR REPLACE TEMP TABLE conv AS
+WITH m AS (
+    SELECT *,
+        sender_role = 'customer' AS is_customer,
+        sender_role = 'bot' AS is_bot,
+        sender_role = 'agent' AS is_agent,
+        sender_role IN ('bot', 'agent') AS is_reply,
+        min(seq) FILTER (WHERE sender_role = 'customer')
+            OVER (PARTITION BY provider, account, conversation_id) AS first_customer_seq
+    FROM messages
+), g AS (
+    SELECT provider, account, conversation_id,
+        count(*) AS n_messages,
+        count(*) FILTER (WHERE is_customer) AS n_customer,
+        count(*) FILTER (WHERE is_bot) AS n_bot,
+        count(*) FILTER (WHERE is_agent) AS n_agent,
+        count(*) FILTER (WHERE is_fallback) AS fallback_count,
+        bool_or(sent_at IS NULL) AS missing_times,
+        arg_min(channel, seq) AS channel,
+        arg_min(customer_id, seq) AS customer_id,
+        arg_min(customer_name, seq) AS customer_name,
+        arg_min(agent_name, seq) FILTER (WHERE is_agent) AS agent_name,
+        arg_min(sent_at, seq) AS started_at,
+        max(sent_at) AS last_at,
+        arg_min(sent_at, seq) FILTER (WHERE is_customer AND seq = first_customer_seq) AS first_customer_at,
+        arg_min(sent_at, seq) FILTER (WHERE is_reply AND seq > first_customer_seq) AS first_reply_at,
+        min(seq) FILTER (WHERE is_reply AND seq > first_customer_seq) AS first_reply_seq,
+        min(seq) FILTER (WHERE is_bot) AS first_bot_seq,
+        max(seq) FILTER (WHERE is_agent) AS last_agent_seq,
+        max(seq) FILTER (WHERE is_customer) AS last_customer_seq,
+        avg(sentiment) FILTER (WHERE is_customer)::FLOAT AS sentiment
+    FROM m
+    GROUP BY provider, account, conversation_id
+), vendor_counts AS (
+    SELECT provider, account, conversation_id, provider_sentiment, count(*) AS n, max(seq) AS last
+    FROM m
+    WHERE is_customer AND provider_sentiment IS NOT NULL
+    GROUP BY ALL
+), vendor_top AS (
+    SELECT provider, account, conversation_id,
+        first(provider_sentiment ORDER BY n DESC, last DESC) AS provider_sentiment
+    FROM vendor_counts
+    GROUP BY ALL
+)
+SELECT g.provider, g.account, g.conversation_id, channel, customer_id, customer_name, agent_name,
+    started_at,
+    CASE WHEN missing_times THEN NULL ELSE last_at END AS ended_at,
+    CASE WHEN missing_times THEN NULL
+        ELSE (epoch_us(last_at) - epoch_us(started_at)) / 1e6 END AS duration_s,
+    n_messages::INTEGER AS n_messages,
+    n_customer::INTEGER AS n_customer,
+    n_bot::INTEGER AS n_bot,
+    n_agent::INTEGER AS n_agent,
+    CASE WHEN missing_times THEN NULL
+        ELSE (epoch_us(first_reply_at) - epoch_us(first_customer_at)) / 1e6 END AS first_response_s,
+    coalesce(last_agent_seq > first_bot_seq, false) AS handoff,
+    n_agent = 0 AS contained,
+    fallback_count::INTEGER AS fallback_count,
+    sentiment,
+    {_label("sentiment")} AS sentiment_label,
+    v.provider_sentiment,
+    first_reply_seq IS NOT NULL AS has_reply,
+    first_reply_seq IS NOT NULL AND NOT coalesce(last_customer_seq > first_reply_seq, false) AS abandoned
+FROM g LEFT JOIN vendor_top v USING (provider, account, conversation_id)
+"""
+
+CONVERSATIONS = f"""
+SELECT {", ".join(schemas.CONVERSATIONS.names)} FROM conv ORDER BY provider, account, conversation_id
+"""
+
+ENGAGEMENT = """
+WITH day_customers AS (
+    SELECT DISTINCT provider, account, customer_id FROM conv WHERE customer_id IS NOT NULL
+), returners AS (
+    SELECT provider, account, count(*) AS returning_customers
+    FROM day_customers d
+    WHERE EXISTS (SELECT 1 FROM earlier e WHERE e.account = d.account AND e.customer_id = d.customer_id)
+    GROUP BY ALL
+)
+SELECT c.provider, c.account,
+    count(*)::INTEGER AS conversations,
+    sum(n_messages)::INTEGER AS messages,
+    sum(n_customer)::INTEGER AS customer_messages,
+    sum(n_bot)::INTEGER AS bot_messages,
+    sum(n_agent)::INTEGER AS agent_messages,
+    avg(n_messages) AS messages_per_conversation_mean,
+    median(n_messages::DOUBLE) AS messages_per_conversation_median,
+    count(DISTINCT customer_id)::INTEGER AS unique_customers,
+    coalesce(any_value(r.returning_customers), 0)::INTEGER AS returning_customers,
+    median(first_response_s) AS first_response_median_s,
+    quantile_cont(first_response_s, 0.9) AS first_response_p90_s,
+    median(duration_s) AS duration_median_s,
+    avg(contained::DOUBLE) AS containment_rate,
+    avg(handoff::DOUBLE) AS handoff_rate,
+    avg((fallback_count > 0)::DOUBLE) AS fallback_rate,
+    count(*) FILTER (WHERE abandoned) / nullif(count(*) FILTER (WHERE has_reply), 0) AS abandonment_rate
+FROM conv c LEFT JOIN returners r USING (provider, account)
+GROUP BY c.provider, c.account
+ORDER BY c.provider, c.account
+"""
+
+AGENTS = """
+SELECT provider, account, agent_name,
+    count(*)::INTEGER AS conversations,
+    median(first_response_s) AS first_response_median_s,
+    avg(sentiment::DOUBLE) AS customer_sentiment_mean
+FROM conv
+WHERE agent_name IS NOT NULL AND n_agent > 0
+GROUP BY ALL
+ORDER BY provider, account, agent_name
+"""
+
+_VENDOR_LABEL = "CASE lower(provider_sentiment) {} END".format(
+    " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in PROVIDER_LABELS.items())
+)
+
+SENTIMENT = f"""
+WITH m AS (
+    SELECT provider, account, sentiment,
+        {_label("sentiment")} AS label,
+        CASE WHEN sender_role = 'customer' THEN sentiment END AS customer_score,
+        {_VENDOR_LABEL} AS vendor
+    FROM messages
+), by_message AS (
+    SELECT provider, account,
+        count(sentiment) AS scored,
+        avg(customer_score::DOUBLE) AS customer_sentiment_mean,
+        count(*) FILTER (WHERE label = 'positive') AS positive,
+        count(*) FILTER (WHERE label = 'neutral') AS neutral,
+        count(*) FILTER (WHERE label = 'negative') AS negative,
+        count(*) FILTER (WHERE vendor IS NOT NULL AND sentiment IS NOT NULL) AS compared,
+        count(*) FILTER (WHERE vendor IS NOT NULL AND vendor = label) AS agrees
+    FROM m GROUP BY ALL
+), by_conversation AS (
+    SELECT provider, account,
+        count(sentiment_label) AS scored,
+        count(*) FILTER (WHERE sentiment_label = 'positive') AS positive,
+        count(*) FILTER (WHERE sentiment_label = 'neutral') AS neutral,
+        count(*) FILTER (WHERE sentiment_label = 'negative') AS negative
+    FROM conv GROUP BY ALL
+)
+SELECT provider, account,
+    m.scored::INTEGER AS scored_messages,
+    customer_sentiment_mean,
+    m.positive / nullif(m.scored, 0) AS positive_share,
+    m.neutral / nullif(m.scored, 0) AS neutral_share,
+    m.negative / nullif(m.scored, 0) AS negative_share,
+    coalesce(c.scored, 0)::INTEGER AS scored_conversations,
+    c.positive / nullif(c.scored, 0) AS conversation_positive_share,
+    c.neutral / nullif(c.scored, 0) AS conversation_neutral_share,
+    c.negative / nullif(c.scored, 0) AS conversation_negative_share,
+    compared::INTEGER AS provider_labeled_messages,
+    agrees / nullif(compared, 0) AS provider_agreement_rate
+FROM by_message m LEFT JOIN by_conversation c USING (provider, account)
+ORDER BY provider, account
+"""
+
+EARLIER_SCHEMA = pa.schema([pa.field("account", pa.string()), pa.field("customer_id", pa.string())])
 
 
-def conversation_frame(messages: pa.Table) -> pd.DataFrame:
-    """One row per conversation with every DESIGN column plus `has_reply` and `abandoned`."""
-    df = messages.select(
-        [
-            "provider",
-            "account",
-            "conversation_id",
-            "seq",
-            "sent_at",
-            "sender_role",
-            "customer_id",
-            "customer_name",
-            "agent_name",
-            "channel",
-            "is_fallback",
-            "sentiment",
-            "provider_sentiment",
-        ]
-    ).to_pandas()
-    if df.empty:
-        return pd.DataFrame(columns=[*schemas.CONVERSATIONS.names, "has_reply", "abandoned"])
-    df = df.sort_values([*KEY, "seq"], kind="stable").reset_index(drop=True)
-    role = df["sender_role"]
-    df["is_customer"] = role.eq("customer")
-    df["is_bot"] = role.eq("bot")
-    df["is_agent"] = role.eq("agent")
-    df["is_reply"] = df["is_bot"] | df["is_agent"]
-    df["no_time"] = df["sent_at"].isna()
-    g = df.groupby(KEY, sort=False)
-    out = g.agg(
-        n_messages=("seq", "size"),
-        n_customer=("is_customer", "sum"),
-        n_bot=("is_bot", "sum"),
-        n_agent=("is_agent", "sum"),
-        fallback_count=("is_fallback", "sum"),
-        missing_times=("no_time", "any"),
-        channel=("channel", "first"),
-        customer_id=("customer_id", "first"),
-        customer_name=("customer_name", "first"),
-        started_at=("sent_at", "first"),
-        ended_at=("sent_at", "max"),
-    )
-    agents = df[df["is_agent"]].groupby(KEY, sort=False)["agent_name"].first()
-    out["agent_name"] = agents.reindex(out.index)
-
-    seq = df["seq"]
-    df["first_customer_seq"] = (
-        seq.where(df["is_customer"]).groupby([df[k] for k in KEY], sort=False).transform("min")
-    )
-    first_customer = (
-        df[df["is_customer"] & seq.eq(df["first_customer_seq"])].groupby(KEY, sort=False)["sent_at"].first()
-    )
-    replies = (
-        df[df["is_reply"] & (seq > df["first_customer_seq"])].groupby(KEY, sort=False)["sent_at"].first()
-    )
-    response = (replies.reindex(out.index) - first_customer.reindex(out.index)).dt.total_seconds()
-    out["first_response_s"] = response.where(~out["missing_times"])
-    out["ended_at"] = out["ended_at"].where(~out["missing_times"])
-    out["duration_s"] = (out["ended_at"] - out["started_at"]).dt.total_seconds().where(~out["missing_times"])
-
-    first_bot = df[df["is_bot"]].groupby(KEY, sort=False)["seq"].min().reindex(out.index)
-    last_agent = df[df["is_agent"]].groupby(KEY, sort=False)["seq"].max().reindex(out.index)
-    out["handoff"] = (last_agent > first_bot).fillna(False).astype(bool)
-    out["contained"] = out["n_agent"].eq(0)
-    first_reply = df[df["is_reply"] & (seq > df["first_customer_seq"])].groupby(KEY, sort=False)["seq"].min()
-    first_reply = first_reply.reindex(out.index)
-    last_customer = df[df["is_customer"]].groupby(KEY, sort=False)["seq"].max().reindex(out.index)
-    out["has_reply"] = first_reply.notna()
-    out["abandoned"] = out["has_reply"] & ~(last_customer > first_reply).fillna(False)
-
-    customer_scores = (
-        df[df["is_customer"] & df["sentiment"].notna()].groupby(KEY, sort=False)["sentiment"].mean()
-    )
-    out["sentiment"] = customer_scores.reindex(out.index)
-    out["sentiment_label"] = labels(out["sentiment"])
-    vendor = df[df["is_customer"] & df["provider_sentiment"].notna()]
-    if len(vendor):
-        counts = vendor.groupby([*KEY, "provider_sentiment"], sort=False).agg(
-            n=("seq", "size"), last=("seq", "max")
-        )
-        counts = counts.reset_index().sort_values(
-            [*KEY, "n", "last"], ascending=[True, True, True, False, False]
-        )
-        top = counts.drop_duplicates(KEY).set_index(KEY)["provider_sentiment"]
-        out["provider_sentiment"] = top.reindex(out.index)
-    else:
-        out["provider_sentiment"] = None
-    return out.reset_index()
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for derived tables; one per step serves every day of its range."""
+    con = duckdb.connect(config={"threads": 1})
+    # Timestamps come back as UTC, whatever the machine's zone.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
-def conversations_table(frame: pd.DataFrame) -> pa.Table:
-    if frame.empty:
-        return schemas.empty("conversations")
-    columns = {}
-    for field in schemas.CONVERSATIONS:
-        series = frame[field.name]
-        if pa.types.is_timestamp(field.type):
-            columns[field.name] = pa.array(series, type=field.type, from_pandas=True)
-        elif pa.types.is_floating(field.type):
-            columns[field.name] = pa.array(series.astype("float64"), type=field.type, from_pandas=True)
-        elif pa.types.is_integer(field.type) or pa.types.is_boolean(field.type):
-            columns[field.name] = pa.array(series.to_numpy(), type=field.type)
-        else:
-            columns[field.name] = pa.array(_nullable(series), type=field.type)
-    return schemas.conform("conversations", pa.table(columns))
+class DayTables:
+    """The derived tables of one day's messages.
 
+    `earlier` holds the (account, customer_id) pairs seen on the previous days of the look-back,
+    for `returning_customers`; without it nobody is returning. Given `con`, the day is computed in
+    that connection (a ranged step opens one: a connection costs about as much as a day's query)
+    and it stays open; else a connection of its own is opened and closed with the context.
+    """
 
-def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return (numerator / denominator.replace(0, np.nan)).astype("float64")
+    def __init__(
+        self,
+        messages: pa.Table,
+        earlier: pa.Table | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ):
+        self.own = con is None
+        self.con = connect() if con is None else con
+        self.con.register("messages", schemas.conform("messages", messages))
+        self.con.register("earlier", earlier if earlier is not None else EARLIER_SCHEMA.empty_table())
+        self.con.execute(CONVERSATION_TABLE)
 
+    def __enter__(self) -> DayTables:
+        return self
 
-def engagement_tables(
-    frame: pd.DataFrame, earlier_customers: Mapping[tuple[str, str], set[str]]
-) -> tuple[pa.Table, pa.Table]:
-    """(engagement_daily, agent_daily) for one day's conversation frame."""
-    if frame.empty:
-        return schemas.empty("engagement_daily"), schemas.empty("agent_daily")
-    g = frame.groupby(["provider", "account"], sort=True)
-    out = pd.DataFrame(
-        {
-            "conversations": g.size(),
-            "messages": g["n_messages"].sum(),
-            "customer_messages": g["n_customer"].sum(),
-            "bot_messages": g["n_bot"].sum(),
-            "agent_messages": g["n_agent"].sum(),
-            "messages_per_conversation_mean": g["n_messages"].mean(),
-            "messages_per_conversation_median": g["n_messages"].median(),
-            "unique_customers": g["customer_id"].nunique(),
-            "first_response_median_s": g["first_response_s"].median(),
-            "first_response_p90_s": g["first_response_s"].quantile(0.9),
-            "duration_median_s": g["duration_s"].median(),
-            "containment_rate": g["contained"].mean(),
-            "handoff_rate": g["handoff"].mean(),
-            "fallback_rate": g["fallback_count"].apply(lambda s: (s > 0).mean()),
-            "abandonment_rate": _rate(g["abandoned"].sum(), g["has_reply"].sum()),
-        }
-    )
-    returning = {}
-    for (provider, account), customers in g["customer_id"]:
-        seen = earlier_customers.get((provider, account), set())
-        returning[(provider, account)] = len(set(customers.dropna()) & seen)
-    out["returning_customers"] = pd.Series(returning)
-    out = out.reset_index()
-    engagement = pa.table(
-        {
-            f.name: pa.array(out[f.name].astype(object).where(out[f.name].notna(), None).tolist(), f.type)
-            for f in schemas.ENGAGEMENT_DAILY
-        }
-    )
-    agents = frame[frame["agent_name"].notna() & frame["n_agent"].gt(0)]
-    if agents.empty:
-        agent_table = schemas.empty("agent_daily")
-    else:
-        a = (
-            agents.groupby(["provider", "account", "agent_name"], sort=True)
-            .agg(
-                conversations=("conversation_id", "size"),
-                first_response_median_s=("first_response_s", "median"),
-                customer_sentiment_mean=("sentiment", "mean"),
-            )
-            .reset_index()
-        )
-        agent_table = pa.table(
-            {
-                f.name: pa.array(a[f.name].astype(object).where(a[f.name].notna(), None).tolist(), f.type)
-                for f in schemas.AGENT_DAILY
-            }
-        )
-    return schemas.conform("engagement_daily", engagement), schemas.conform("agent_daily", agent_table)
+    def __exit__(self, *exc: object) -> None:
+        self.con.unregister("messages")
+        self.con.unregister("earlier")
+        if self.own:
+            self.con.close()
 
+    def _query(self, table: str, sql: str) -> pa.Table:
+        return schemas.conform(table, self.con.sql(sql).to_arrow_table())
 
-def sentiment_table(messages: pa.Table, frame: pd.DataFrame) -> pa.Table:
-    df = messages.select(
-        ["provider", "account", "sender_role", "sentiment", "provider_sentiment"]
-    ).to_pandas()
-    if df.empty:
-        return schemas.empty("sentiment_daily")
-    df["label"] = labels(df["sentiment"])
-    df["scored"] = df["sentiment"].notna()
-    df["customer_score"] = df["sentiment"].where(df["sender_role"].eq("customer"))
-    df["vendor"] = df["provider_sentiment"].str.lower().map(PROVIDER_LABELS)
-    df["compared"] = df["vendor"].notna() & df["scored"]
-    df["agrees"] = df["compared"] & df["vendor"].eq(df["label"])
-    for label in ("positive", "neutral", "negative"):
-        df[f"is_{label}"] = df["label"].eq(label)
-    g = df.groupby(["provider", "account"], sort=True)
-    scored = g["scored"].sum()
-    out = pd.DataFrame(
-        {
-            "scored_messages": scored,
-            "customer_sentiment_mean": g["customer_score"].mean(),
-            "positive_share": _rate(g["is_positive"].sum(), scored),
-            "neutral_share": _rate(g["is_neutral"].sum(), scored),
-            "negative_share": _rate(g["is_negative"].sum(), scored),
-            "provider_labeled_messages": g["compared"].sum(),
-            "provider_agreement_rate": _rate(g["agrees"].sum(), g["compared"].sum()),
-        }
-    )
-    if not frame.empty:
-        c = frame.assign(
-            scored=frame["sentiment_label"].notna(),
-            **{f"c_{x}": frame["sentiment_label"].eq(x) for x in ("positive", "neutral", "negative")},
-        )
-        cg = c.groupby(["provider", "account"], sort=True)
-        conv_scored = cg["scored"].sum()
-        out["scored_conversations"] = conv_scored
-        for x in ("positive", "neutral", "negative"):
-            out[f"conversation_{x}_share"] = _rate(cg[f"c_{x}"].sum(), conv_scored)
-    out = out.reset_index()
-    out["scored_conversations"] = out.get("scored_conversations", pd.Series(0, index=out.index)).fillna(0)
-    for x in ("positive", "neutral", "negative"):
-        if f"conversation_{x}_share" not in out:
-            out[f"conversation_{x}_share"] = np.nan
-    table = pa.table(
-        {
-            f.name: pa.array(out[f.name].astype(object).where(out[f.name].notna(), None).tolist(), f.type)
-            for f in schemas.SENTIMENT_DAILY
-        }
-    )
-    return schemas.conform("sentiment_daily", table)
+    def conversations(self) -> pa.Table:
+        return self._query("conversations", CONVERSATIONS)
+
+    def conversation_flags(self) -> dict[str, dict[str, bool]]:
+        """`has_reply` and `abandoned` per conversation id: the engagement inputs no table stores."""
+        rows = self.con.sql("SELECT conversation_id, has_reply, abandoned FROM conv").fetchall()
+        return {cid: {"has_reply": reply, "abandoned": abandoned} for cid, reply, abandoned in rows}
+
+    def engagement(self) -> pa.Table:
+        return self._query("engagement_daily", ENGAGEMENT)
+
+    def agents(self) -> pa.Table:
+        return self._query("agent_daily", AGENTS)
+
+    def sentiment(self) -> pa.Table:
+        return self._query("sentiment_daily", SENTIMENT)
+
+    def customers(self) -> pa.Table:
+        """The day's distinct (account, customer_id) pairs: its entry in the look-back window."""
+        return self.con.sql(
+            "SELECT DISTINCT account, customer_id FROM conv WHERE customer_id IS NOT NULL"
+        ).to_arrow_table()
