@@ -11,6 +11,7 @@ materialized or failed by itself, with its own metadata (day_outcomes.py).
 
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 from pydantic import Field
@@ -31,6 +32,26 @@ class RawFetchConfig(dg.Config):
     )
 
 
+def _fetch_one(
+    client: VendorClient, store: DataStore, vendor: str, day: str, account: str, tz: str
+) -> tuple[dict, None] | tuple[None, VendorError]:
+    """One account-day into the store: its manifest, or the named error (the one error boundary)."""
+    fetch = None
+    try:
+        fetch = store.raw_fetch(vendor, day, account, client.describe(day, account), redact=client.redact)
+        with fetch:
+            fetch.note(day_closed=partitions.is_closed(day, tz))
+            client.fetch_day(fetch, day, account)
+        return fetch.manifest or {}, None
+    except VendorError as error:
+        return None, error
+    except Exception as exc:  # nothing escapes as a raw traceback or unredacted text
+        kept = store.abspath(fetch.kept_at) if fetch is not None and fetch.kept_at else None
+        return None, UnexpectedError(
+            vendor, account, day, client.redact(f"{type(exc).__name__}: {exc}"), raw_path=kept
+        )
+
+
 def fetch_days(
     context: dg.AssetExecutionContext,
     *,
@@ -48,6 +69,10 @@ def fetch_days(
     A day that is not over yet is skipped with a note unless the vendor allows `intraday`
     refreshes (an intraday fetch is recorded as such and fetched again once the day closes). A
     day with a failed account fails alone; the others are materialized (see day_outcomes.py).
+
+    Up to `client.account_days_at_once` account-days are fetched at the same time (the client's
+    own HTTP cap still bounds the requests in flight); their outcomes are taken in day order, so
+    days end, log and materialize in order whatever finishes first.
     """
     key = dg.AssetKey([vendor, "raw"])
     outcomes = DayOutcomes(context, vendor, [key], days)
@@ -56,70 +81,60 @@ def fetch_days(
             if not partitions.is_closed(day, tz):
                 outcomes.skip(day, partitions.not_over_yet(tz))
         days = [day for day in days if day not in outcomes.skipped]
-    todo = {
+    todo = [
         (day, account)
         for day in days
         for account in accounts
         if refetch or not store.raw_is_complete(vendor, day, account)
-    }
+    ]
     client.prepare(sorted({day for day, _ in todo}))
     totals = {"files": 0, "bytes": 0, "records": 0, "fetched": 0, "skipped": 0}
-    for day in days:
-        day_started = time.monotonic()
-        day_totals = {"files": 0, "bytes": 0, "records": 0}
-        fetched, skipped, failed = [], [], []
-        for account in accounts:
-            if (day, account) not in todo:
-                skipped.append(account)
-                continue
-            fetch = None
-            try:
-                fetch = store.raw_fetch(
-                    vendor, day, account, client.describe(day, account), redact=client.redact
+    pool = ThreadPoolExecutor(max(1, getattr(client, "account_days_at_once", 1)), thread_name_prefix=vendor)
+    try:
+        pending = {pair: pool.submit(_fetch_one, client, store, vendor, *pair, tz) for pair in todo}
+        for day in days:
+            day_started = time.monotonic()
+            day_totals = {"files": 0, "bytes": 0, "records": 0}
+            fetched, skipped, failed = [], [], []
+            for account in accounts:
+                if (day, account) not in pending:
+                    skipped.append(account)
+                    continue
+                manifest, error = pending.pop((day, account)).result()
+                if error is not None:
+                    outcomes.failed(error)
+                    failed.append(account)
+                    continue
+                assert manifest is not None
+                fetched.append(account)
+                for k in day_totals:
+                    day_totals[k] += int(manifest.get(k if k != "files" else "n_files", 0))
+                outcomes.progress(
+                    account,
+                    day,
+                    f"{manifest.get('n_files')} file(s), {manifest.get('records')} record(s) kept",
                 )
-                with fetch:
-                    fetch.note(day_closed=partitions.is_closed(day, tz))
-                    client.fetch_day(fetch, day, account)
-            except VendorError as error:
-                outcomes.failed(error)
-                failed.append(account)
-                continue
-            except (
-                Exception
-            ) as exc:  # the one boundary: nothing escapes as a raw traceback or unredacted text
-                kept = store.abspath(fetch.kept_at) if fetch is not None and fetch.kept_at else None
-                outcomes.failed(
-                    UnexpectedError(
-                        vendor, account, day, client.redact(f"{type(exc).__name__}: {exc}"), raw_path=kept
-                    )
-                )
-                failed.append(account)
-                continue
-            manifest = fetch.manifest or {}
-            fetched.append(account)
+            totals["fetched"] += len(fetched)
+            totals["skipped"] += len(skipped)
             for k in day_totals:
-                day_totals[k] += int(manifest.get(k if k != "files" else "n_files", 0))
-            outcomes.progress(
-                account, day, f"{manifest.get('n_files')} file(s), {manifest.get('records')} record(s) kept"
+                totals[k] += day_totals[k]
+            if failed:
+                continue
+            outcomes.succeeded(
+                day,
+                {
+                    key: {
+                        **day_totals,
+                        "accounts_fetched": ", ".join(fetched) or "none",
+                        "accounts_skipped_complete": ", ".join(skipped) or "none",
+                        "elapsed_s": round(time.monotonic() - day_started, 3),
+                        "raw_dir": dg.MetadataValue.path(store.abspath(f"raw/{vendor}/{day}")),
+                    }
+                },
             )
-        totals["fetched"] += len(fetched)
-        totals["skipped"] += len(skipped)
-        for k in day_totals:
-            totals[k] += day_totals[k]
-        if failed:
-            continue
-        outcomes.succeeded(
-            day,
-            {
-                key: {
-                    **day_totals,
-                    "accounts_fetched": ", ".join(fetched) or "none",
-                    "accounts_skipped_complete": ", ".join(skipped) or "none",
-                    "elapsed_s": round(time.monotonic() - day_started, 3),
-                    "raw_dir": dg.MetadataValue.path(store.abspath(f"raw/{vendor}/{day}")),
-                }
-            },
-        )
+    finally:
+        # A step that stops early (cancelled, or an error here) must not go on fetching the rest.
+        pool.shutdown(wait=True, cancel_futures=True)
     yield from outcomes.finish(
         [
             dg.MaterializeResult(

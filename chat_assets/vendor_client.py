@@ -21,6 +21,10 @@ from chat_assets.storage import RawFetch
 class VendorClient(Protocol):
     """One run's connection to a vendor: what the raw-asset factory calls."""
 
+    #: How many account-days the raw factory may fetch at the same time with this client (its
+    #: HTTP cap still bounds the requests in flight). 1 where the vendor allows one caller.
+    account_days_at_once: int
+
     def describe(self, day: str, account: str) -> dict[str, object]:
         """The request of an account-day as the manifest records it (no secret in it)."""
         ...
@@ -49,6 +53,8 @@ class HttpVendorClient:
 
     http: VendorHttp
     redact: Redactor
+    #: One at a time unless the vendor's client says otherwise (vendor_client.VendorClient).
+    account_days_at_once: int = 1
 
     def prepare(self, days: Sequence[str]) -> None:
         """Most vendors are asked day by day: nothing to plan."""

@@ -74,6 +74,8 @@ class JelouClient(HttpVendorClient):
             auth=(username, password),
             transport=transport,
         )
+        # A day is often one or two pages: several days at once keep the HTTP cap's slots busy.
+        self.account_days_at_once = self.concurrency
 
     def bounds(self, day: str) -> tuple[str, str]:
         start, end = day_bounds(day, self.timezone)

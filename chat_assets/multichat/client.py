@@ -69,6 +69,9 @@ class MultichatClient(HttpVendorClient):
         self.base_url, self.login, self.token, self.timezone = base_url, login, token, timezone
         self.redact = Redactor([token])
         self.http = VendorHttp(VENDOR, base_url, policy=policy, redactor=self.redact, transport=transport)
+        # An account-day is a few requests in a row (report, then downloads), and Multichat publishes
+        # no concurrency limit: several account-days at once, within the HTTP cap.
+        self.account_days_at_once = self.http.policy.max_concurrency
 
     def params(self, kind: str, number: str, day: str) -> dict[str, str]:
         return {

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--link-ttl", type=float, default=3600.0, help="Multichat download link lifetime, seconds"
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds every vendor request waits before its answer"
+    )
     parser.add_argument("--neoagent-max-days", type=int, default=31)
     parser.add_argument("--wolkvox-max-records", type=int, default=60_000)
     parser.add_argument(
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         today=args.today,
         chaos=args.chaos,
         link_ttl_s=args.link_ttl,
+        latency_s=args.latency,
         neoagent_max_days=args.neoagent_max_days,
         wolkvox_max_records=args.wolkvox_max_records,
         variant=args.variant,

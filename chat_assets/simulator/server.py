@@ -43,6 +43,9 @@ class SimulatorConfig:
     chaos: float = 0.0
     chaos_faults: tuple[str, ...] = CHAOS_FAULTS
     slow_s: float = 1.0
+    #: Seconds every vendor request waits before it is answered (a real API's round trip): how the
+    #: backfill benchmark (`python -m benchmarks.backfill`) sets the cost of one request.
+    latency_s: float = 0.0
     wolkvox_max_records: int = 60_000
     wolkvox_max_days: int = 31
     wolkvox_hold_s: float = 0.02
@@ -215,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         vendor = api.prefix.strip("/").split("/")[0]
         self.server.counters.add(f"{vendor}_requests")
+        if self.server.config.latency_s > 0:
+            time.sleep(self.server.config.latency_s)
         request = SimRequest(
             method=self.command,
             path=parts.path[len(api.prefix) :] or "/",

@@ -1,0 +1,186 @@
+"""A backfill of every vendor end to end, measured against the limits the vendors impose.
+
+    python -m benchmarks.backfill [--days 365] [--latency 0.1] [--volume 4-8] [--short]
+
+The simulator answers every request after a fixed latency (a real API's round trip). A Wannabot
+registry is written for the days, then one `dagster asset materialize --select '*'
+--partition-range` run (the CLI, as users run it; a temporary instance and data dir) backfills the
+last D closed days of every asset. Per vendor, from the run's own step events: the fetch time (its
+raw step), normalization and derived-table time; from the simulator's counters: the requests made.
+
+The lower bound is what the vendor's own limits impose, whatever the client: requests needed x
+latency / allowed concurrency, plus any documented rate. Requests needed: Wolkvox one call per
+31-day window (documented maximum; the volume here stays under its 60,000 records), one caller
+per token; Neoagent one call per account per 31-day range, one at a time and 10 a minute
+((needed - 1) // 10 full minutes); Jelou, Multichat and Wannabot the requests the simulator
+counted (their APIs leave no choice: pages of 50 after a login, a report and its downloads per
+account-day, one call per session), at our polite cap of 4 at once since they publish no limit
+(NOTES.md). A ratio of 1.0 is a client that wastes nothing. `--short` (7 days) is the CI-sized run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from chat_assets.storage import DataStore
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+VENDORS = ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
+#: Concurrent requests each vendor allows (see the module docstring for where each comes from).
+ALLOWED_CONCURRENCY = {"multichat": 4, "wolkvox": 1, "jelou": 4, "neoagent": 1, "wannabot": 4}
+NEOAGENT_RATE = (10, 60.0)
+
+
+def bench_line(name: str, value: float, unit: str) -> str:
+    return f"BENCH {name} {value:.6g} {unit}"
+
+
+def needed(vendor: str, counted: int, days: int, accounts: int) -> int:
+    """The fewest requests the vendor's documented limits allow for `days` days (docstring)."""
+    if vendor == "wolkvox":
+        return accounts * math.ceil(days / 31)
+    if vendor == "neoagent":
+        return accounts * math.ceil(days / 31)
+    return counted
+
+
+def bound_s(vendor: str, requests: int, latency: float) -> float:
+    latency_bound = requests * latency / ALLOWED_CONCURRENCY[vendor]
+    if vendor == "neoagent" and requests:
+        per, window = NEOAGENT_RATE
+        return max(latency_bound, (requests - 1) // per * window)
+    return latency_bound
+
+
+def step_seconds(home: str) -> dict[str, float]:
+    """Each step's duration in the instance's one run, from its STEP_START / STEP_SUCCESS|FAILURE events."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = home
+    instance = dg.DagsterInstance.get()
+    [run] = instance.get_runs()
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for event in instance.all_logs(run.run_id):
+        if not event.is_dagster_event or event.step_key is None:
+            continue
+        kind = event.dagster_event_type
+        if kind == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = event.timestamp
+        elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            seconds[event.step_key] = event.timestamp - started[event.step_key]
+    return seconds
+
+
+def vendor_of(step: str) -> str:
+    return next(v for v in VENDORS if step.startswith(v))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds per vendor request")
+    parser.add_argument("--volume", default="4-8", help="conversations per account-day, MIN-MAX")
+    parser.add_argument("--short", action="store_true", help="7 days: the CI-sized run")
+    args = parser.parse_args(argv)
+    days_n = 7 if args.short else args.days
+    low, high = (int(x) for x in args.volume.split("-"))
+
+    from chat_assets.demo import write_wannabot_registry
+    from chat_assets.simulator import Simulator
+    from chat_assets.simulator.server import SimulatorConfig
+
+    tz = "America/Bogota"
+    yesterday = datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
+    days = [(yesterday - timedelta(days=days_n - 1 - i)).isoformat() for i in range(days_n)]
+    config = SimulatorConfig(volume=(low, high), latency_s=args.latency, timezone=tz, wolkvox_hold_s=0.0)
+    with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp, Simulator(config) as sim:
+        data_dir, home = Path(tmp) / "data", Path(tmp) / "home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        write_wannabot_registry(sim.url, data_dir, days)
+        sim.server.counters.reset()
+        env = {
+            **os.environ,
+            **sim.env(),
+            "DAGSTER_HOME": str(home),
+            "CHAT_ASSETS_DATA_DIR": str(data_dir),
+            "WOLKVOX_DAILY_QUOTA": "100000",
+        }
+        print(
+            f"backfill of {days[0]}...{days[-1]} ({days_n} days), {low}-{high} conversations per "
+            f"account-day, {args.latency * 1000:.0f} ms a request: one `dagster asset materialize` run",
+            flush=True,
+        )
+        started = time.monotonic()
+        run = subprocess.run(
+            [str(BIN / "dagster"), "asset", "materialize", "-m", "chat_assets.definitions", "--select", "*",
+             "--partition-range", f"{days[0]}...{days[-1]}"],
+            env=env, cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        wall = time.monotonic() - started
+        if run.returncode != 0:
+            sys.stderr.write(run.stdout[-4000:] + run.stderr[-4000:])
+            print("the backfill failed: see above", file=sys.stderr)
+            return 1
+        counters = sim.server.counters.snapshot()
+        seconds = step_seconds(str(home))
+        store = DataStore(str(data_dir))
+        messages = {
+            v: sum(_rows(store.read_table("messages", d, v, columns=["seq"])) for d in days) for v in VENDORS
+        }
+
+    lines = []
+    print(
+        f"\n{'vendor':<10} {'messages':>9} {'requests':>9} {'needed':>7} {'fetch s':>8} {'bound s':>8} {'ratio':>7} "
+        f"{'normalize s':>12} {'derived s':>10}"
+    )
+    for vendor in VENDORS:
+        steps = {k: v for k, v in seconds.items() if vendor_of(k) == vendor}
+        fetch = sum(v for k, v in steps.items() if "raw" in k)
+        normalize = sum(v for k, v in steps.items() if "messages" in k or "normalize" in k)
+        derived = sum(steps.values()) - fetch - normalize
+        requests = counters.get(f"{vendor}_requests", 0)
+        least = needed(vendor, requests, days_n, len(config.accounts[vendor]))
+        bound = bound_s(vendor, least, args.latency)
+        ratio = fetch / bound if bound else float("nan")
+        print(
+            f"{vendor:<10} {messages[vendor]:>9,} {requests:>9,} {least:>7,} {fetch:>8.1f} {bound:>8.1f} {ratio:>6.2f}x "
+            f"{normalize:>12.1f} {derived:>10.1f}"
+        )
+        lines += [
+            bench_line(f"backfill.{vendor}.messages", messages[vendor], "msgs"),
+            bench_line(f"backfill.{vendor}.requests", requests, "requests"),
+            bench_line(f"backfill.{vendor}.requests_needed", least, "requests"),
+            bench_line(f"backfill.{vendor}.fetch_s", fetch, "s"),
+            bench_line(f"backfill.{vendor}.bound_s", bound, "s"),
+            bench_line(f"backfill.{vendor}.ratio_to_bound", ratio, "x"),
+            bench_line(f"backfill.{vendor}.normalize_s", normalize, "s"),
+            bench_line(f"backfill.{vendor}.derived_s", derived, "s"),
+        ]
+    print(f"\nwall time of the run: {wall:.1f} s for {sum(messages.values()):,} messages")
+    lines += [bench_line("backfill.days", days_n, "days"), bench_line("backfill.wall_s", wall, "s")]
+    print("\n".join(lines))
+    return 0
+
+
+def _rows(table: pa.Table | None) -> int:
+    return 0 if table is None else table.num_rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
