@@ -376,12 +376,22 @@ class DataStore:
         self.write_bytes(rel, _redact_bytes(redact or self.redact, data))
         return self.abspath(rel)
 
-    def write_shared(self, provider: str, account: str, name: str, data: bytes) -> str:
+    def write_shared(
+        self,
+        provider: str,
+        account: str,
+        name: str,
+        data: bytes,
+        redact: Callable[[str], str] | None = None,
+    ) -> str:
         """Keep a payload that serves several days once, content-addressed, never overwritten.
 
-        Used where one vendor answer covers a range of days (Neoagent): each day's manifest
-        references the file instead of holding a copy.
+        Used where one vendor answer covers a range of days (Neoagent, Wolkvox): each day's manifest
+        references the file instead of holding a copy. A credential the vendor echoed is replaced by
+        `***` first, as in a fetch's own files.
         """
+        if redact is not None:
+            data = _redact_bytes(redact, data)
         digest = hashlib.sha256(data).hexdigest()
         stem, dot, ext = name.rpartition(".")
         rel = f"raw/{component(provider)}/_ranges/{component(account, 'account')}/{component(f'{stem}-{digest[:12]}{dot}{ext}')}"

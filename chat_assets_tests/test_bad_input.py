@@ -197,3 +197,36 @@ def test_wannabot_bad_answers_are_typed_failures(payload: bytes) -> None:
     [result] = client.fetch([session])
     assert isinstance(result.error, PayloadError) and result.body == payload
     assert "2c1cc196f6ef3d594343711d (registry inbox/wannabot/a.csv, line 7)" in str(result.error)
+
+
+def test_wolkvox_range_answers_are_redacted_and_failures_name_the_range(tmp_path: Path) -> None:
+    """A backfill's multi-day Wolkvox window is kept under _ranges: an echoed token never reaches it."""
+    token = "secret-token-range-9"
+    answers = iter(
+        [
+            httpx.Response(200, json={"msg": f"ok {token}", "data": [{"conn_id": "1", "conversation": [
+                {"from": "CUSTOMER", "date": "2025-10-02 10:00:00", "message": "hola"}]}]}),
+            httpx.Response(401, json={"msg": f"PLEASE ENTER THE WOLKVOX-TOKEN {token}"}),
+        ]
+    )  # fmt: skip
+    store = DataStore(str(tmp_path / "data"))
+    client = WolkvoxClient(
+        "https://wv.test", token, TZ, state=tmp_path, min_interval_s=0, store=store, policy=FAST,
+        transport=httpx.MockTransport(lambda request: next(answers)),
+    )  # fmt: skip
+    client.prepare(["2025-10-01", "2025-10-02", "2025-10-03"])
+    for day in ("2025-10-01", "2025-10-02"):
+        with store.raw_fetch("wolkvox", day, "0042", client.describe(day, "0042"), redact=client.redact) as f:
+            client.fetch_day(f, day, "0042")
+    manifest = store.raw_manifest("wolkvox", "2025-10-02", "0042")
+    assert manifest["files"][0]["path"].startswith("raw/wolkvox/_ranges/0042/")
+    assert manifest["files"][0]["records"] == 1 and manifest["notes"]["range"] == "2025-10-01..2025-10-03"
+    assert all(token.encode() not in p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+    # The next range answers 401: every one of its days fails with the range named.
+    client.ranges.clear()
+    with (
+        pytest.raises(VendorError, match=r"2025-10-01\.\.2025-10-03"),
+        store.raw_fetch("wolkvox", "2025-10-03", "0042", {}, redact=client.redact) as f,
+    ):
+        client.fetch_day(f, "2025-10-03", "0042")
+    assert all(token.encode() not in p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())

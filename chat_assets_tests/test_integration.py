@@ -103,6 +103,33 @@ def test_wolkvox_conversation_is_never_stored_twice(
     assert total == expected
 
 
+def test_wolkvox_backfill_asks_31_day_windows_and_stores_each_day_as_one_day_windows_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    days = [f"2025-09-{d:02d}" for d in range(1, 31)] + [f"2025-10-{d:02d}" for d in range(1, 11)]
+    with Simulator(SimulatorConfig(volume=(2, 4), wolkvox_hold_s=0.0)) as sim:
+        defs, store = setup(sim, tmp_path, monkeypatch, ())
+        assert materialize(defs, "group:wolkvox", days[0], days[-1], instance=instance).success
+        # 40 days: one 31-day window and one of 9 days, not 40 calls (the token's bottleneck and quota).
+        assert sim.counters()["wolkvox_requests"] == 2
+        seen: dict[str, str] = {}
+        for day in days:
+            table = store.read_table("messages", day, "wolkvox")
+            expected = roles(sim.config, "wolkvox", "0042", day)
+            if day == days[0]:
+                expected += wolkvox_spillover(sim.config, "0042", day)
+            assert Counter(table.column("sender_role").to_pylist()) == expected, day
+            for cid in set(table.column("conversation_id").to_pylist()):
+                assert cid not in seen, f"conversation {cid} stored on {seen[cid]} and {day}"
+                seen[cid] = day
+        manifest = store.raw_manifest("wolkvox", "2025-09-15", "0042")
+        [entry] = manifest["files"]
+        assert entry["path"].startswith("raw/wolkvox/_ranges/0042/window-20250901000000-20251001235959")
+        assert manifest["notes"]["range"] == "2025-09-01..2025-10-01"
+        # `records` is what the answer holds for this day, `range_records` all it holds.
+        assert 0 < entry["records"] < entry["range_records"]
+
+
 def test_clean_and_chaos_give_identical_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     day = "2025-10-03"
     outputs = {}
@@ -256,8 +283,14 @@ def test_multichat_expired_link_gets_one_fresh_report(
         defs, store = setup(sim, tmp_path, monkeypatch, ())
         assert materialize(defs, "multichat/raw", "2025-10-03", instance=instance).success
         assert sim.counters()["multichat_expired_downloads"] == 1
-    names = [f["name"] for f in store.raw_manifest("multichat", "2025-10-03", "573007735764")["files"]]
-    assert "report-conversaciones-2.json" in names
+    # The two lines are fetched at the same time: whichever downloaded first asked for one fresh report.
+    refreshed = [
+        number
+        for number in sim.config.accounts["multichat"]
+        if "report-conversaciones-2.json"
+        in [f["name"] for f in store.raw_manifest("multichat", "2025-10-03", number)["files"]]
+    ]
+    assert len(refreshed) == 1
 
 
 def test_an_empty_day_writes_empty_tables_with_the_full_schema(

@@ -6,29 +6,99 @@
   quota), recorded in every manifest.
 - A window whose answer comes near the 60,000-record cap is split in halves and fetched again;
   its bytes are kept but marked superseded. HTTP 404 about the dates is an empty window.
+- A run of several closed days is asked as windows of up to 31 days (the documented maximum), not
+  a call a day: a year is a dozen calls instead of 365, which is both the one-caller token's
+  bottleneck and its daily quota. Each answer is kept once under raw/wolkvox/_ranges/<server>/ and
+  every day's manifest references the answers that cover it; the normalizer keeps, of a range
+  answer, the conversations with a message in that day (what a one-day window returns). Today
+  (intraday refreshes) and a lone day are still asked as one-day windows.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from chat_assets.errors import AuthError, PayloadError, QuotaExhaustedError, RequestRejectedError
+from chat_assets.errors import (
+    AuthError,
+    PayloadError,
+    QuotaExhaustedError,
+    RequestRejectedError,
+    VendorError,
+)
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
 from chat_assets.partitions import day_bounds
 from chat_assets.ratelimit import Counter, SharedState, TokenBucket, as_state, digest
-from chat_assets.storage import RawFetch
+from chat_assets.storage import DataStore, RawFetch
 from chat_assets.vendor_client import HttpVendorClient, VendorResource
 
 VENDOR = "wolkvox"
 PATH = "/api/v2/reports_manager.php"
 STAMP = "%Y%m%d%H%M%S"
 _RECORDS = re.compile(r"(\d+)\s+records?", re.IGNORECASE)
+#: The widest window the vendor answers (documented), in days.
+MAX_WINDOW_DAYS = 31
+
+#: Keeps one answer's bytes: (name, body, info) -> where they are (a fetch's file or a shared file).
+Keep = Callable[..., str]
+
+
+@dataclass
+class Answer:
+    """One answer of a window: where its bytes are kept and what the manifest says of it."""
+
+    rel: str
+    info: dict[str, object]
+    ini: datetime
+    end: datetime
+    records_by_day: dict[str, int] = field(default_factory=dict)
+
+
+def plan_ranges(days: Sequence[str], today: str) -> dict[str, tuple[str, str]]:
+    """Closed days in runs of consecutive days, cut at MAX_WINDOW_DAYS: day -> (first, last) of its range.
+
+    A range of one day is left out: it is asked as a one-day window, as the daily schedule always did.
+    """
+    plan: dict[str, tuple[str, str]] = {}
+    run: list[str] = []
+
+    def close() -> None:
+        if len(run) > 1:
+            for day in run:
+                plan[day] = (run[0], run[-1])
+        run.clear()
+
+    for day in sorted(d for d in set(days) if d < today):
+        consecutive = run and date.fromisoformat(day) - date.fromisoformat(run[-1]) == timedelta(days=1)
+        if run and (not consecutive or len(run) == MAX_WINDOW_DAYS):
+            close()
+        run.append(day)
+    close()
+    return plan
+
+
+def records_by_day(body: bytes) -> dict[str, int]:
+    """Message records per local date of a 200 answer (a conversation counts on each date it has)."""
+    counts: dict[str, int] = {}
+    try:
+        data = json.loads(body).get("data") or []
+    except (ValueError, RecursionError, AttributeError):
+        return counts
+    for conv in data:
+        messages = conv.get("conversation") if isinstance(conv, dict) else None
+        if not isinstance(messages, list):
+            continue
+        dates = {str(m.get("date") or "")[:10] for m in messages if isinstance(m, dict)} - {""}
+        for day in dates:
+            counts[day] = counts.get(day, 0) + len(messages)
+    return counts
 
 
 class WolkvoxResource(VendorResource):
@@ -67,6 +137,7 @@ class WolkvoxResource(VendorResource):
             min_interval_s=self.min_interval_s,
             daily_quota=self.daily_quota,
             server=self.server,
+            store=self.store.store(),
             transport=transport,
         )
 
@@ -92,10 +163,14 @@ class WolkvoxClient(HttpVendorClient):
         min_interval_s: float = 1.0,
         daily_quota: int = 1000,
         server: str = "",
+        store: DataStore | None = None,
         policy: HttpPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
         self.timezone = timezone
+        self.store = store
+        self.plan: dict[str, tuple[str, str]] = {}
+        self.ranges: dict[tuple[str, str, str], list[Answer] | VendorError] = {}
         self.max_records = max_records
         self.daily_quota = daily_quota
         self.redact = Redactor([token])
@@ -129,9 +204,7 @@ class WolkvoxClient(HttpVendorClient):
             "timezone": self.timezone,
         }
 
-    def _window(
-        self, fetch: RawFetch, server: str, day: str, ini: datetime, end: datetime
-    ) -> tuple[int, str]:
+    def _window(self, keep: Keep, server: str, day: str, ini: datetime, end: datetime) -> tuple[int, str]:
         params = {"api": "chat_2", "date_ini": ini.strftime(STAMP), "date_end": end.strftime(STAMP)}
         used = self.uses.add(datetime.now(ini.tzinfo).date().isoformat())
         response = self.http.request(
@@ -148,23 +221,23 @@ class WolkvoxClient(HttpVendorClient):
         status = response.status_code
         if status == 200:
             if not isinstance(parsed, dict) or not isinstance(parsed.get("data"), list):
-                fetch.add(name, body, status=status, records=None)
+                keep(name, body, status=status, records=None)
                 raise PayloadError(
                     VENDOR, server, day, f"window {name} is not the documented JSON object with a `data` list"
                 )
             records = sum(len(c.get("conversation") or []) for c in parsed["data"] if isinstance(c, dict))
             match = _RECORDS.search(message)
             reported = int(match.group(1)) if match else records
-            fetch.add(
+            kept_at = keep(
                 name, body, status=status, records=records, reported_records=reported, token_uses_today=used
             )
-            return max(records, reported), name
-        fetch.add(name, body, status=status, records=0, token_uses_today=used)
+            return max(records, reported), kept_at
+        kept_at = keep(name, body, status=status, records=0, token_uses_today=used)
         upper = message.upper()
         if status == 404 and isinstance(parsed, dict) and ("RECORD" in upper or "DATE" in upper):
             # The documented "no records, validate the dates" answer: an empty window, not a failure. Any
             # other 404 (an HTML page, an empty body, an unknown route) is an error, never an empty day.
-            return 0, name
+            return 0, kept_at
         if status == 401 or (status == 403 and "VALIDATE TOKEN" in upper):
             raise AuthError(
                 VENDOR,
@@ -184,33 +257,90 @@ class WolkvoxClient(HttpVendorClient):
             VENDOR, server, day, f"window {name} answered HTTP {status}: '{self.redact(message)[:200]}'"
         )
 
-    def fetch_day(self, fetch: RawFetch, day: str, server: str) -> None:
-        start, end = day_bounds(day, self.timezone)
-        pending = [(start, end - timedelta(seconds=1))]
-        kept, superseded, split_at = 0, [], 0.9 * self.max_records
+    def _windows(self, keep: Keep, server: str, label: str, ini: datetime, stop: datetime) -> list[Answer]:
+        """Every answer of [ini, stop], halving a window whose answer nears the record cap."""
+        pending = [(ini, stop)]
+        answers: list[Answer] = []
+        split_at = 0.9 * self.max_records
         while pending:
-            ini, stop = pending.pop(0)
-            records, name = self._window(fetch, server, day, ini, stop)
-            if records >= split_at and stop - ini > timedelta(minutes=1):
-                middle = ini + (stop - ini) / 2
-                middle = middle.replace(microsecond=0)
-                pending[:0] = [(ini, middle), (middle + timedelta(seconds=1), stop)]
-                superseded.append(name)
+            lo, hi = pending.pop(0)
+            records, kept_at = self._window(keep, server, label, lo, hi)
+            answer = Answer(kept_at, {}, lo, hi)
+            answers.append(answer)
+            if records >= split_at and hi - lo > timedelta(minutes=1):
+                middle = (lo + (hi - lo) / 2).replace(microsecond=0)
+                pending[:0] = [(lo, middle), (middle + timedelta(seconds=1), hi)]
+                answer.info["superseded"] = True
                 continue
             if records >= split_at:
                 raise PayloadError(
                     VENDOR,
                     server,
-                    day,
-                    f"window {name} hit the {self.max_records}-record cap even at one minute",
+                    label,
+                    f"window {kept_at.rsplit('/', 1)[-1]} hit the {self.max_records}-record cap even at one minute",
                 )
-            kept += 1
-        for entry in fetch.files:
-            if entry["name"] in superseded:
-                entry["superseded"] = True
+        return answers
+
+    def prepare(self, days: Sequence[str]) -> None:
+        """Plan the run's closed days as windows of up to 31 days (module docstring)."""
+        today = datetime.now(ZoneInfo(self.timezone)).date().isoformat()
+        self.plan = plan_ranges(days, today) if self.store is not None else {}
+
+    def _range(self, server: str, first: str, last: str) -> list[Answer]:
+        assert self.store is not None
+        store = self.store
+        label = f"{first}..{last}"
+
+        def keep(name: str, body: bytes, **info: object) -> str:
+            rel = store.write_shared(VENDOR, server, name, body, redact=self.redact)
+            kept_info[rel] = {
+                **info,
+                "records_by_day": records_by_day(body) if info.get("status") == 200 else {},
+            }
+            return rel
+
+        kept_info: dict[str, dict] = {}
+        start, stop = day_bounds(first, self.timezone)[0], day_bounds(last, self.timezone)[1]
+        answers = self._windows(keep, server, label, start, stop - timedelta(seconds=1))
+        for answer in answers:
+            info = dict(kept_info[answer.rel])
+            answer.records_by_day = info.pop("records_by_day")
+            answer.info = {**info, **answer.info}
+        return answers
+
+    def fetch_day(self, fetch: RawFetch, day: str, server: str) -> None:
+        start, end = day_bounds(day, self.timezone)
+        span = self.plan.get(day)
+        if span is None:
+            answers = self._windows(fetch.add, server, day, start, end - timedelta(seconds=1))
+            superseded = {a.rel.rsplit("/", 1)[-1] for a in answers if a.info.get("superseded")}
+            for entry in fetch.files:
+                if entry["name"] in superseded:
+                    entry["superseded"] = True
+            kept = len(answers) - len(superseded)
+            fetch.note(windows=kept, superseded_windows=len(superseded))
+        else:
+            key = (server, *span)
+            if key not in self.ranges:
+                try:
+                    self.ranges[key] = self._range(server, *span)
+                except VendorError as error:
+                    self.ranges[key] = error  # every day of the range fails with it, named with the range
+            got = self.ranges[key]
+            if isinstance(got, VendorError):
+                raise got
+            used = [a for a in got if a.ini < end and a.end >= start]
+            for answer in used:
+                fetch.reference(
+                    answer.rel,
+                    **{**answer.info, "records": answer.records_by_day.get(day, 0)},
+                    range_records=answer.info.get("records"),
+                    window_ini=answer.ini.strftime(STAMP),
+                    window_end=answer.end.strftime(STAMP),
+                )
+            kept = sum(1 for a in used if not a.info.get("superseded"))
+            fetch.note(windows=kept, superseded_windows=len(used) - kept, range=f"{span[0]}..{span[1]}")
         fetch.note(
-            windows=kept,
-            superseded_windows=len(superseded),
             date_timezone=self.timezone,
             token_uses_today=self.uses.get(datetime.now(start.tzinfo).date().isoformat()),
         )

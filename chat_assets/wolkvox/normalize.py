@@ -9,10 +9,14 @@ and only the anchor's link text (or a maps link's coordinates) in `text`.
 
 A conversation appears once in the warehouse: within a day it is kept once even when two
 windows return it; across days, a conversation that started before this day and is also in
-the previous day's raw belongs to the previous day.
+the previous day's raw belongs to the previous day. A window wider than the day (a backfill's
+range answer, see client.py) gives the day what a one-day window would: the conversations with a
+message in the day (one with no dated message at all goes to the window's first day).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pandas as pd
 import pyarrow as pa
@@ -59,10 +63,32 @@ def window_files(store: DataStore, day: str, account: str, manifest: dict) -> li
     return out
 
 
-def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Table:
-    """Conversation-level table over the day's windows: conn_id, names, messages list, file, position."""
+def _in_day(convs: pa.StructArray, entry: dict, day: str, tz: str) -> pa.Array:
+    """Which conversations of a range answer belong to `day` (a message in it), as a one-day window says."""
+    lists = convs.field("conversation")
+    dates = pc.fill_null(pc.list_flatten(lists).field("date"), "")
+    local = datetimes.parse_local(dates, "datetime", what="message `date`", formats=("yyyy-mm-dd",))
+    start, end = (bound.replace(tzinfo=None) for bound in day_bounds(day, tz))
+    inside = pc.and_(
+        pc.greater_equal(local, pa.scalar(start, pa.timestamp("us"))),
+        pc.less(local, pa.scalar(end, pa.timestamp("us"))),
+    )
+    parent = pc.list_parent_indices(lists)
+    hits = set(pc.filter(parent, pc.fill_null(inside, False)).to_pylist())
+    dated = set(pc.filter(parent, local.is_valid()).to_pylist())
+    first_day = datetime.strptime(str(entry["window_ini"]), "%Y%m%d%H%M%S").date().isoformat() == day
+    return pa.array([i in hits or (first_day and i not in dated) for i in range(len(convs))], pa.bool_())
+
+
+def read_conversations(
+    store: DataStore, files: list[tuple[str, dict]], day: str | None = None, tz: str | None = None
+) -> pa.Table:
+    """Conversation-level table over the day's windows: conn_id, names, messages list, file, position.
+
+    Given the day and the zone of `date`, a window wider than the day keeps only the day's conversations.
+    """
     parts = []
-    for rel, _entry in files:
+    for rel, entry in files:
         try:
             table = canonical.read_json(store.read_bytes(rel), WINDOW)
         except ValueError as exc:
@@ -74,6 +100,7 @@ def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Ta
             convs = canonical.items(data, "conversation")
             canonical.require(convs.field("conn_id"), "conn_id")
             canonical.items(convs.field("conversation"), "message")
+            keep = _in_day(convs, entry, day, tz) if day and tz and entry.get("window_ini") else None
         except ValueError as exc:
             raise ValueError(str(exc), rel) from None
         n = len(convs)
@@ -89,17 +116,20 @@ def read_conversations(store: DataStore, files: list[tuple[str, dict]]) -> pa.Ta
                 }
             )
         )
+        if keep is not None:
+            parts[-1] = parts[-1].filter(keep)
     if not parts:
         return pa.table({"conn_id": pa.array([], pa.string())})
     return pa.concat_tables(parts)
 
 
-def previous_day_ids(store: DataStore, day: str, account: str) -> set[str]:
+def previous_day_ids(store: DataStore, day: str, account: str, tz: str) -> set[str]:
     prev = day_before(day)
     manifest = store.raw_manifest(VENDOR, prev, account)
     if not manifest or not manifest.get("complete"):
         return set()
-    convs = read_conversations(store, window_files(store, prev, account, manifest))
+    prev_tz = manifest.get("notes", {}).get("date_timezone") or tz
+    convs = read_conversations(store, window_files(store, prev, account, manifest), prev, prev_tz)
     return set(convs.column("conn_id").to_pylist()) if convs.num_rows else set()
 
 
@@ -107,7 +137,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     files = window_files(inp.store, inp.day, inp.account, inp.manifest)
     tz = inp.manifest.get("notes", {}).get("date_timezone") or inp.tz
     try:
-        convs = read_conversations(inp.store, files)
+        convs = read_conversations(inp.store, files, inp.day, tz)
     except ValueError as exc:
         raise inp.payload_error(exc.args[1], f"a window is not the documented JSON: {exc.args[0]}") from None
     if not convs.num_rows:
@@ -139,7 +169,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     began_before = starts.filter(pc.less(starts.column("t_min"), start_utc)).column("c")
     if len(began_before):
         try:
-            earlier = previous_day_ids(inp.store, inp.day, inp.account)
+            earlier = previous_day_ids(inp.store, inp.day, inp.account, tz)
         except ValueError as exc:
             raise inp.payload_error(
                 exc.args[1],
