@@ -274,12 +274,14 @@ class DataStore:
                     os.rename(staging, final)
                     return
                 if exchange_dirs(staging, final):  # the old version now sits at `staging`
-                    self.fs.rm(staging, recursive=True)
+                    with contextlib.suppress(FileNotFoundError):  # a concurrent sweep may take it first
+                        self.fs.rm(staging, recursive=True)
                     return
                 trash = self.abspath(f"{STAGING}/trash-{uuid.uuid4().hex}")
                 os.rename(final, trash)  # systems without renameat2: a window of one rename
                 os.rename(staging, final)
-                self.fs.rm(trash, recursive=True)
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm(trash, recursive=True)
                 return
             # Object stores: new files into their own version folder (never over a file the current
             # manifest lists), then the manifest as one object (the commit), then the old files.
@@ -311,8 +313,11 @@ class DataStore:
                 continue
             with file_lock(self.abspath(f"{STAGING}/locks/{name}.lock"), blocking=False) as free:
                 if free:
-                    self.fs.rm(entry["name"], recursive=True)
-                    swept += 1
+                    # Its owner may have just promoted it (renamed away) or be removing its trash:
+                    # gone is what a sweep wants.
+                    with contextlib.suppress(FileNotFoundError):
+                        self.fs.rm(entry["name"], recursive=True)
+                        swept += 1
         return swept
 
     # -- raw ---------------------------------------------------------------------------

@@ -154,3 +154,33 @@ def test_store_works_on_fsspec_urls(root: str, tmp_path) -> None:  # type: ignor
     store.write_table("messages", "2025-10-01", "wolkvox", messages(2))
     store.write_table("messages", "2025-10-01", "wolkvox", messages(4))
     assert store.read_table("messages", "2025-10-01").num_rows == 4
+
+
+def test_many_fetches_at_once_never_trip_over_each_others_staging(store: DataStore) -> None:
+    """Account-days are fetched in parallel: one fetch's sweep must not fail on another's promoted folder."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(n: int) -> None:
+        day = f"2025-10-{1 + n % 28:02d}"
+        for attempt in range(3):  # the second and third replace the first: the trash path too
+            with store.raw_fetch("jelou", day, f"bot-{n}", {"attempt": attempt}) as f:
+                f.add("page-0001.json", b'{"n": %d}' % n)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(fetch, range(48)))
+    for n in range(48):
+        manifest = store.raw_manifest("jelou", f"2025-10-{1 + n % 28:02d}", f"bot-{n}")
+        assert manifest is not None and manifest["complete"]
+
+
+def test_sweep_ignores_a_folder_that_vanished_after_listing(store: DataStore, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with store.raw_fetch("jelou", "2025-10-01", "bot", {}) as f:
+        f.add("page-0001.json", b"{}")
+    ghost = store.abspath("raw/_staging/0123456789abcdef")
+    real_ls = store.fs.ls
+    monkeypatch.setattr(
+        store.fs,
+        "ls",
+        lambda path, detail=True: [*real_ls(path, detail=True), {"name": ghost, "type": "directory"}],
+    )
+    assert store.sweep_staging() == 0
