@@ -195,8 +195,8 @@ def test_neoagent_31_day_backfill_keeps_the_rate_limit(
         assert materialize(defs, "group:neoagent", "2025-09-01", "2025-10-01", instance=instance).success
         counters = sim.counters()
         assert counters.get("neoagent_rate_violations", 0) == 0
-        # 31 local days = 32 UTC dates, one more than the vendor allows: one 413, then two halves, per serial.
-        assert counters["neoagent_requests"] == 6
+        # 31 local days = 32 UTC dates, one more than the vendor allows: 31 dates, then 1, per serial.
+        assert counters["neoagent_requests"] == 4
         for day in ("2025-09-01", "2025-09-15", "2025-10-01"):
             assert store.read_table("messages", day, "neoagent").num_rows > 0
 

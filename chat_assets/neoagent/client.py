@@ -1,8 +1,8 @@
-"""Neoagent ChatContentHistory client: wide UTC ranges, split only when the vendor says 413.
+"""Neoagent ChatContentHistory client: wide UTC ranges, split when the vendor says 413.
 
-A local day spans two UTC dates, so a run asks once for the UTC range that covers all the
-local days it needs (a 31-day backfill is a handful of calls, not 62), halving the range on a
-413. Each answer is kept once, content-addressed, under raw/neoagent/_ranges/<serial>/, and
+A local day spans two UTC dates, so a run asks for the UTC range that covers all the local days
+it needs, in pieces of up to 31 dates (a year is 12 calls per serial, not 730), halving a piece
+on a 413. Each answer is kept once, content-addressed, under raw/neoagent/_ranges/<serial>/, and
 every local day's manifest references the answers that cover it. At most 10 requests a minute
 per key, counted in a state file every run and process shares (`SharedWindowLimiter`).
 """
@@ -32,6 +32,9 @@ from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_li
 
 VENDOR = "neoagent"
 PATH = "/chat/Chatbot/ChatContentHistory"
+#: The widest range asked first, in UTC dates: the width accounts have been seen to accept (the
+#: document only says a too-wide range answers 413, which still halves whatever we ask).
+FIRST_ASK_DAYS = 31
 
 
 class NeoagentResource(VendorResource):
@@ -219,7 +222,14 @@ class NeoagentClient(HttpVendorClient):
         first, _ = utc_dates(self.span[0], self.timezone)
         _, last = utc_dates(self.span[1], self.timezone)
         label = self.span[0] if self.span[0] == self.span[1] else f"{self.span[0]}..{self.span[1]}"
-        self.ranges[serial] = self._post(serial, first, last, label)
+        # A long backfill starts from pieces of FIRST_ASK_DAYS dates: asking a year at once would
+        # spend a handful of the 10 calls a minute on 413s before the halves reach an accepted width.
+        answers: list[RangeAnswer] = []
+        while first <= last:
+            stop = min(last, first + timedelta(days=FIRST_ASK_DAYS - 1))
+            answers += self._post(serial, first, stop, label)
+            first = stop + timedelta(days=1)
+        self.ranges[serial] = answers
 
     def fetch_day(self, fetch: RawFetch, day: str, serial: str) -> None:
         if self.span is None or not self.span[0] <= day <= self.span[1]:
