@@ -181,8 +181,21 @@ def stage(vendor: str, conversations_per_day: int, root: str) -> tuple[int, int]
     return n, sum(len(d) for d, _ in files.values())
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS since it started (VmHWM).
+
+    Not `getrusage(...).ru_maxrss`: Linux carries that over from the parent that spawned the
+    process, so it reported the benchmark driver's peak (it holds every rendered day), not ours.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
 def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out: Any) -> None:
-    """In a fresh process: our normalizer first (peak RSS read right after), then the pandas baseline."""
+    """In a fresh process: our normalizer first (peak RSS read right after), then the pyarrow baseline."""
     one_core()
     from chat_assets.normalized_asset import NormalizeInput
     from chat_assets.storage import DataStore
@@ -201,7 +214,7 @@ def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out
         ours.append(time.perf_counter() - start)
         rows = table.num_rows
         del table
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     _, _, baseline = render(vendor, conversations_per_day)
     theirs = []
     for _ in range(repeat):
