@@ -11,7 +11,7 @@ A session the vendor does not know (404) is reported by id in the day's manifest
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 
@@ -25,6 +25,9 @@ from chat_assets.settings import StoreResource
 from chat_assets.wannabot.client import VENDOR, WannabotResource
 from chat_assets.wannabot.normalize import normalize_one
 from chat_assets.wannabot.registry import INBOX, read_registry
+
+#: Days whose sessions are queued ahead of the one being stored (bodies held in memory meanwhile).
+LOOKAHEAD_DAYS = 2
 
 
 def build_assets(
@@ -58,10 +61,34 @@ def build_assets(
             context.log.warning(f"wannabot registry: {problem}")
         outcomes = DayOutcomes(context, VENDOR, [key], context.partition_keys)
         total_fetched = 0
+        closed = [day for day in context.partition_keys if partitions.is_closed(day, store.timezone)]
+        planned: dict[str, tuple[list, list, Callable[[], list]] | Exception] = {}
+
+        def plan(day: str) -> tuple[list, list, Callable[[], list]] | Exception:
+            """The day's registered sessions, those still to fetch, and their fetch, started now."""
+            try:
+                sessions = registry.for_day(day)
+                stored: set[str] = set()
+                for bot in data.raw_accounts(VENDOR, day):
+                    manifest = data.raw_manifest(VENDOR, day, bot) or {}
+                    stored.update(
+                        f.get("session_id") for f in manifest.get("files", []) if f.get("session_id")
+                    )
+                todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
+                return sessions, todo, client.submit(todo)
+            except Exception as exc:  # judged when its day's turn comes, as if raised there
+                return exc
+
         try:
             for day in context.partition_keys:
                 started = time.monotonic()
-                if not partitions.is_closed(day, store.timezone):
+                if day in closed:
+                    # The next days' sessions queue behind this day's (see WannabotClient.submit).
+                    at = closed.index(day)
+                    for ahead in closed[at : at + 1 + LOOKAHEAD_DAYS]:
+                        if ahead not in planned:
+                            planned[ahead] = plan(ahead)
+                if day not in closed:
                     # Sessions of a running day still grow: they are fetched once the day is over.
                     outcomes.skip(
                         day,
@@ -72,15 +99,11 @@ def build_assets(
                     continue
                 try:
                     day_errors = len(outcomes.errors)
-                    sessions = registry.for_day(day)
-                    stored: set[str] = set()
-                    for bot in data.raw_accounts(VENDOR, day):
-                        manifest = data.raw_manifest(VENDOR, day, bot) or {}
-                        stored.update(
-                            f.get("session_id") for f in manifest.get("files", []) if f.get("session_id")
-                        )
-                    todo = sessions if config.refetch else [s for s in sessions if s.session_id not in stored]
-                    results = client.fetch(todo)
+                    got = planned.pop(day)
+                    if isinstance(got, Exception):
+                        raise got
+                    sessions, todo, results_of = got
+                    results = results_of()
                     by_bot = defaultdict(list)
                     missing = []
                     for result in results:

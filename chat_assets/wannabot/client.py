@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ class WannabotClient(HttpVendorClient):
             transport=transport,
         )
         self.url = self.http.url(PATH)
+        self._pool: ThreadPoolExecutor | None = None
 
     def describe(self, session_id: str) -> dict[str, object]:
         return self.http.describe("POST", self.url, body={"session_id": session_id})
@@ -127,6 +129,21 @@ class WannabotClient(HttpVendorClient):
             result.error = PayloadError(VENDOR, None, session.day, f"{where} has a bot.id that is not text")
         return result
 
+    def submit(self, sessions: list[Session]) -> Callable[[], list[SessionResult]]:
+        """Start fetching `sessions` on the client's pool; call the result to wait for them, in order.
+
+        One pool for the client's life: a backfill queues the next days' sessions behind this
+        day's, so the concurrency slots never idle at a day's last few sessions.
+        """
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=VENDOR)
+        futures = [self._pool.submit(self._one, session) for session in sessions]
+        return lambda: [future.result() for future in futures]
+
     def fetch(self, sessions: list[Session]) -> list[SessionResult]:
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(self._one, sessions))
+        return self.submit(sessions)()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        super().close()
