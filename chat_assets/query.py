@@ -36,7 +36,7 @@ VIEWS = ("messages", "conversations", "engagement_daily", "agent_daily", "sentim
 def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per canonical table over `data_dir`'s warehouse."""
     store = DataStore(data_dir)
-    con = duckdb.connect(config={"enable_external_access": True})
+    con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if store.is_local:
         prefix = store.base
@@ -47,11 +47,13 @@ def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
         protocol = store.fs.protocol if isinstance(store.fs.protocol, str) else store.fs.protocol[0]
         prefix = f"{protocol}://{store.base}"
     for view in VIEWS:
-        days = store.list_dirs(f"warehouse/{view}")
-        files = [
-            f for day in days for f in store.list_files(f"warehouse/{view}/{day}") if f.endswith(".parquet")
-        ]
-        if files:
+        # One listing per day until the first Parquet file: a year on an object store is not 365 calls.
+        written = any(
+            f.endswith(".parquet")
+            for day in store.list_dirs(f"warehouse/{view}")
+            for f in store.list_files(f"warehouse/{view}/{day}")
+        )
+        if written:
             glob = f"{prefix}/warehouse/{view}/date=*/*.parquet"
             con.execute(
                 f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{_quote(glob)}', "

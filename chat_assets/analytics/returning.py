@@ -23,11 +23,9 @@ class CustomerWindow:
     def __init__(self, store: DataStore, vendor: str, days: int = LOOKBACK_DAYS):
         self.store, self.vendor, self.days = store, vendor, days
         self.by_day: dict[str, pa.Table] = {}
-        self.files_read = 0
 
     def _read(self, day: str) -> pa.Table:
         table = self.store.read_table("conversations", day, self.vendor, columns=["account", "customer_id"])
-        self.files_read += table is not None
         if table is None or not table.num_rows:
             return EARLIER_SCHEMA.empty_table()
         return (
