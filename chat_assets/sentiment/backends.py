@@ -16,9 +16,12 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chat_assets.errors import ConfigError
+
+if TYPE_CHECKING:
+    from chat_assets.sentiment.lexicon_engine import LexiconScorer
 
 log = logging.getLogger("chat_assets.sentiment")
 POSITIVE_AT, NEGATIVE_AT = 0.05, -0.05
@@ -96,6 +99,15 @@ def _scorer_for(model: str | None) -> Scorer:
     from chat_assets.sentiment.lexicon_engine import LexiconScorer
 
     return LexiconScorer()
+
+
+def lexicon_scorer() -> LexiconScorer:
+    """The lexicon engine (one per process): it also reads complaints, whatever scores sentiment."""
+    from chat_assets.sentiment.lexicon_engine import LexiconScorer
+
+    scorer = _scorer_for(None)
+    assert isinstance(scorer, LexiconScorer)
+    return scorer
 
 
 def get_scorer(model: str | None = None) -> Scorer:

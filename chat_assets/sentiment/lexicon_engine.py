@@ -25,14 +25,19 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from importlib import resources
 
+from chat_assets.sentiment.complaints import ComplaintPatterns
+
 ALPHA = 15.0
+MEMO_SIZE = 200_000  # texts whose (score, complaints) are kept: chat repeats "ok", "gracias"...
 NEGATION_DAMP = -0.74  # VADER's N_SCALAR
 BOOST = 0.293  # VADER's B_INCR
 CAPS_BOOST = 0.733
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
+# A complaint pattern weighs as a strongly negative word; praise beside it flips, damped.
+COMPLAINT_VALENCE = -2.0
+SARCASM = -0.5
 
 NEGATORS = {
     "es": {"no", "nunca", "nadie", "ni", "tampoco", "sin", "jamas", "nada", "ningun", "ninguno", "ninguna"},
@@ -296,13 +301,88 @@ CHAT_SPELLINGS = {
     "pesimo": "pesimo",
     "horrivel": "horrivel",
 }
+# Words, numbers, emoticons and emojis, "!" and "?", and runs of clause punctuation (one scan).
 TOKEN = re.compile(
-    r"[:;=8][\-o\*']?[\)\]\(\[dDpP/\\|@3]+|<3|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2764]|[^\W\d_]+(?:'[a-z]+)?|[!?]",
+    r"[:;=8][\-o\*']?[\)\]\(\[dDpP/\\|@3]+|<3|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2764]|[^\W\d_]+(?:'[a-z]+)?|\d+|[!?]|[.,;:\n]+",
     re.UNICODE,
 )
 SQUEEZE = re.compile(r"(.)\1{2,}")
-CLAUSES = re.compile(r"[.,;:\n]+")
+CLAUSE_MARKS = frozenset(".,;:\n")
 BREAK = "|"
+BREAK_TOKEN = ("|", BREAK)
+# A clause that opens with one of these and ends in "?" asks for information ("¿qué tan rápido
+# llega?", "what do I do if the payment shows an error?"): its milder words are not feelings.
+# "Por qué" / "why" are left out on purpose: customers complain in why-questions.
+QUESTION_OPENERS = {
+    "que",
+    "como",
+    "cuando",
+    "donde",
+    "cuanto",
+    "cuanta",
+    "cuantos",
+    "cuantas",
+    "cual",
+    "cuales",
+    "quien",
+    "hay",
+    "puedo",
+    "pueden",
+    "tienen",
+    "quanto",
+    "quanta",
+    "quantos",
+    "quantas",
+    "quando",
+    "onde",
+    "qual",
+    "quais",
+    "quem",
+    "posso",
+    "podem",
+    "tem",
+    "what",
+    "how",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whats",
+    "can",
+    "could",
+    "do",
+    "does",
+    "is",
+    "are",
+    "will",
+    "would",
+}
+QUESTION_KEEPS_ABOVE = 2.5  # "¿qué hago con este pésimo servicio?" still says "pésimo"
+# Interjections of praise that open sarcasm when the same turn says something bad.
+SARCASM_OPENERS = {
+    "felicidades",
+    "felicitaciones",
+    "bravo",
+    "genial",
+    "excelente",
+    "wow",
+    "perfecto",
+    "super",
+    "parabens",
+    "otimo",
+    "perfeito",
+    "maravilha",
+    "congrats",
+    "congratulations",
+    "great",
+    "lovely",
+    "perfect",
+    "wonderful",
+    "brilliant",
+}
+# "Nunca me habían atendido tan bien" / "never so good": praise, not negated praise.
+NEVER = {"nunca", "jamas", "jamais", "never"}
+COMPARATIVES = {"tan", "tao", "so", "such"}
 
 
 def fold(word: str) -> str:
@@ -346,18 +426,55 @@ class LexiconScorer:
             }
             for lang in self.lexicons
         }
-        self.phrase_heads = {k.split("_", 1)[0] for lex in self.lexicons.values() for k in lex if "_" in k}
-        self.phrase_heads |= {"sin", "no", "un"}
-        self._cached = lru_cache(maxsize=200_000)(self._score)
-        self._word = lru_cache(maxsize=100_000)(self._normalize_word)
+        # Multi-word entries by their first word, then by their first two: a pair or triple is
+        # only spelled out when the next word can continue one ("que" starts "qué pena", "me"
+        # starts "me equivoqué"; building "que_<next>" for every "que" costs the hot loop).
+        phrases = [k for lex in self.lexicons.values() for k in lex if "_" in k]
+        phrases += [*(k for k in DIMINISHERS if "_" in k), "sin_embargo", "no_obstante"]
+        self.phrase_next: dict[str, frozenset[str]] = {}
+        self.triple_next: dict[str, frozenset[str]] = {}
+        for phrase in phrases:
+            parts = phrase.split("_")
+            self.phrase_next[parts[0]] = self.phrase_next.get(parts[0], frozenset()) | {parts[1]}
+            if len(parts) > 2:
+                pair = f"{parts[0]}_{parts[1]}"
+                self.triple_next[pair] = self.triple_next.get(pair, frozenset()) | {parts[2]}
+        self.complaints = ComplaintPatterns()
+        self._memo: dict[str, tuple[float, frozenset[str]]] = {}
+        self._words: dict[str, str] = {}  # raw token -> what the engine reads (see _read_token)
+
+    def _lookup(self, text: str) -> tuple[float, frozenset[str]]:
+        hit = self._memo.get(text)
+        if hit is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()  # a day's distinct texts fit many times over; this bounds a year
+            hit = self._memo[text] = self._analyze(text)
+        return hit
 
     def score(self, text: str | None) -> float | None:
         if text is None:
             return None
-        return self._cached(text)
+        return self._lookup(text)[0]
 
     def score_many(self, texts: Iterable[str | None]) -> list[float | None]:
-        return [None if t is None else self._cached(t) for t in texts]
+        get, lookup = self._memo.get, self._lookup
+        out: list[float | None] = []
+        append = out.append
+        for text in texts:
+            if text is None:
+                append(None)
+            else:
+                hit = get(text)
+                append((hit or lookup(text))[0])
+        return out
+
+    def complaint_categories(self, text: str) -> frozenset[str]:
+        """The complaint patterns a turn matches (see `complaints`), memoized with its score."""
+        return self._lookup(text)[1]
+
+    def reading(self, text: str) -> str:
+        """The turn as complaint patterns see it: folded words, "0" for numbers, "|" between clauses."""
+        return " ".join(word for _, word in self._tokens(text))
 
     # -- the engine -------------------------------------------------------------------
     def language(self, words: Sequence[str]) -> str:
@@ -380,30 +497,72 @@ class LexiconScorer:
         word = SQUEEZE.sub(r"\1", fold(raw)).replace("'", "")
         return CHAT_SPELLINGS.get(word, word)
 
+    @staticmethod
+    def _read_token(raw: str) -> str:
+        first = raw[0]
+        if first.isalpha():
+            return LexiconScorer._normalize_word(raw)
+        if first.isdigit():
+            return "0"  # "hace 15 días" and "hace 3 días" complain alike
+        if first in CLAUSE_MARKS:
+            return BREAK
+        return raw
+
     def _tokens(self, text: str) -> list[tuple[str, str]]:
         """(raw token, folded word) pairs, with a break token between clauses (negation stops there)."""
         out: list[tuple[str, str]] = []
-        for clause in CLAUSES.split(text):
-            for match in TOKEN.finditer(clause):
-                raw = match.group(0)
-                if raw[0].isalpha():
-                    out.append((raw, self._word(raw)))
-                else:
-                    out.append((raw, raw))
-            out.append(("|", BREAK))
+        append, known = out.append, self._words
+        for match in TOKEN.finditer(text):
+            raw = match.group()
+            word = known.get(raw)
+            if word is None:
+                if len(known) >= MEMO_SIZE:
+                    known.clear()
+                word = known[raw] = self._read_token(raw)
+            append((raw, word))
+        append(BREAK_TOKEN)
         return out
 
+    @staticmethod
+    def _information_questions(tokens: list[tuple[str, str]]) -> range | None:
+        """The token indexes of the clauses that ask for information (see QUESTION_OPENERS).
+
+        Only the first such clause counts; a chat turn rarely asks two information questions
+        with feelings in both, and one range keeps the scorer's hot loop cheap.
+        """
+        start, opener, second = 0, "", ""
+        for end, (raw, word) in enumerate(tokens):
+            if word == BREAK:
+                start, opener, second = end + 1, "", ""
+            elif word == "?":
+                if (second if opener == "o" else opener) in QUESTION_OPENERS:
+                    stop = next(j for j in range(end, len(tokens)) if tokens[j][1] == BREAK)
+                    return range(start, stop)
+            elif raw[0].isalpha():
+                if not opener:
+                    opener = word
+                elif not second:
+                    second = word
+        return None
+
     def _score(self, text: str) -> float:
+        return self._analyze(text)[0]
+
+    def _analyze(self, text: str) -> tuple[float, frozenset[str]]:
         tokens = self._tokens(text)
         words = [w for raw, w in tokens if raw[0].isalpha()]
         if not words and not any(w in self.emoji for _, w in tokens):
-            return 0.0
+            return 0.0, frozenset()
+        complaints = self.complaints.find(" ".join([word for _, word in tokens]))
         lang = self.language(words)
         lexicon = self.merged[lang]
         negators, contrast = NEGATORS[lang], CONTRAST[lang]
         any_lower = not text.isupper()
         scores: list[float] = []
         contrast_at, negate_left, scale = -1, 0, 0.0
+        negator = ""
+        asking: range | None = None
+        asks = "?" in text  # which clauses ask is worked out only if a feeling word shows up
         i = 0
         while i < len(tokens):
             raw, word = tokens[i]
@@ -419,11 +578,13 @@ class LexiconScorer:
                 scores.append(self.emoji[word])
                 i += 1
                 continue
-            if word in self.phrase_heads:
-                pair = f"{word}_{following}" if following else ""
-                triple = f"{pair}_{tokens[i + 2][1]}" if i + 2 < len(tokens) else ""
-            else:
-                pair = triple = ""
+            pair = triple = ""
+            nexts = self.phrase_next.get(word)
+            if nexts is not None and following in nexts:
+                pair = f"{word}_{following}"
+                thirds = self.triple_next.get(pair)
+                if thirds is not None and i + 2 < len(tokens) and tokens[i + 2][1] in thirds:
+                    triple = f"{pair}_{tokens[i + 2][1]}"
             if word in contrast or pair in ("sin_embargo", "no_obstante"):
                 contrast_at, negate_left, scale = len(scores), 0, 0.0
                 i += 2 if pair in ("sin_embargo", "no_obstante") else 1
@@ -435,9 +596,11 @@ class LexiconScorer:
                     break
             if value is None:
                 if word in negators:
-                    negate_left = 3
+                    negate_left, negator = 3, word
                     i += 1
                     continue
+                if negate_left and word in COMPARATIVES and negator in NEVER:
+                    negate_left = 0
                 if pair in DIMINISHERS:
                     scale += BOOST * DIMINISHERS[pair]
                     i += 2
@@ -456,6 +619,13 @@ class LexiconScorer:
                     negate_left -= 1
                 i += 1
                 continue
+            if asks and asking is None:
+                asking = self._information_questions(tokens) or range(0)
+            if asking and i in asking and abs(value) < QUESTION_KEEPS_ABOVE:
+                negate_left = max(0, negate_left - width) if negate_left else 0
+                scale = 0.0
+                i += width
+                continue
             value += scale if value > 0 else -scale
             if raw.isupper() and len(raw) > 1 and any_lower:
                 value += CAPS_BOOST if value > 0 else -CAPS_BOOST
@@ -465,13 +635,21 @@ class LexiconScorer:
             scores.append(value)
             scale = 0.0
             i += width
-        if not scores:
-            return 0.0
         if contrast_at >= 0:
             scores = [s * CONTRAST_BEFORE for s in scores[:contrast_at]] + [
                 s * CONTRAST_AFTER for s in scores[contrast_at:]
             ]
+        if not complaints and words and words[0] in SARCASM_OPENERS and any(s < 0 for s in scores):
+            # Opening praise the rest of the turn takes back ("felicidades, lograron que odie su app").
+            complaints = frozenset({"sarcasm"})
+        if complaints:
+            # Praise in a turn that complains is sarcasm or politeness ("excelente servicio, tres
+            # días sin internet", "gracias, pero sigo esperando"): it turns against the service.
+            scores = [s * SARCASM if s > 0 else s for s in scores]
+            scores.append(COMPLAINT_VALENCE * min(len(complaints), 2))
+        if not scores:
+            return 0.0, complaints
         total = sum(scores)
         bangs = min(text.count("!"), 3) * 0.292
         total += bangs if total > 0 else -bangs if total < 0 else 0.0
-        return max(-1.0, min(1.0, total / math.sqrt(total * total + ALPHA)))
+        return max(-1.0, min(1.0, total / math.sqrt(total * total + ALPHA))), complaints
