@@ -55,6 +55,7 @@ MESSAGES = pa.schema(
         pa.field("is_fallback", pa.bool_(), nullable=False),
         pa.field("provider_sentiment", pa.string()),
         pa.field("sentiment", pa.float32()),
+        pa.field("complaint", pa.bool_()),
         pa.field("raw_ref", pa.string(), nullable=False),
     ]
 )
@@ -82,6 +83,7 @@ CONVERSATIONS = pa.schema(
         pa.field("sentiment", pa.float32()),
         pa.field("sentiment_label", pa.string()),
         pa.field("provider_sentiment", pa.string()),
+        pa.field("complaint", pa.bool_()),
     ]
 )
 
@@ -146,6 +148,8 @@ SENTIMENT_DAILY = pa.schema(
         pa.field("conversation_positive_share", pa.float64()),
         pa.field("conversation_neutral_share", pa.float64()),
         pa.field("conversation_negative_share", pa.float64()),
+        pa.field("complaint_conversations", pa.int32(), nullable=False),
+        pa.field("complaint_share", pa.float64()),
         pa.field("provider_labeled_messages", pa.int32(), nullable=False),
         pa.field("provider_agreement_rate", pa.float64()),
     ]
@@ -163,6 +167,26 @@ TABLES: dict[str, pa.Schema] = {
 
 def empty(table: str) -> pa.Table:
     return TABLES[table].empty_table()
+
+
+def with_added_columns(table: str, data: pa.Table, columns: list[str] | None = None) -> pa.Table:
+    """A table written before a nullable column was added, with that column as nulls.
+
+    Parquet files keep the schema they were written with; `messages.complaint` (and the like)
+    came later. Reading an older day gives the new columns as nulls, where they were asked for,
+    instead of failing; a missing required column is still an error.
+    """
+    schema = TABLES[table]
+    for name in columns if columns is not None else schema.names:
+        if name in data.column_names or name not in schema.names:
+            continue
+        target = schema.field(name)
+        if not target.nullable:
+            raise SchemaError(table, name, "missing")
+        data = data.append_column(target, pa.nulls(data.num_rows, target.type))
+    if columns is None:
+        data = data.select([n for n in schema.names if n in data.column_names])
+    return data
 
 
 def conform(table: str, data: pa.Table) -> pa.Table:

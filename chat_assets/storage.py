@@ -426,13 +426,19 @@ class DataStore:
             rel = self.table_path(table, day, provider)
             if not self.exists(rel):
                 return None
-            return pq.read_table(io.BytesIO(self.read_bytes(rel)), columns=columns)
+            return self._read_parquet(table, rel, columns)
         files = [f for f in self.list_files(f"warehouse/{table}/date={day}") if f.endswith(".parquet")]
         if not files:
             return None
-        return pa.concat_tables(
-            [pq.read_table(io.BytesIO(self.read_bytes(f)), columns=columns) for f in files]
-        )
+        return pa.concat_tables([self._read_parquet(table, f, columns) for f in files])
+
+    def _read_parquet(self, table: str, rel: str, columns: list[str] | None) -> pa.Table:
+        """One file, with the columns added to its table since it was written as nulls."""
+        parquet = pq.ParquetFile(io.BytesIO(self.read_bytes(rel)))
+        present = parquet.schema_arrow.names
+        wanted = None if columns is None else [c for c in columns if c in present]
+        data = parquet.read(columns=wanted)
+        return schemas.with_added_columns(table, data, columns) if table in schemas.TABLES else data
 
 
 class RawFetch:

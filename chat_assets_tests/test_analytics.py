@@ -26,6 +26,7 @@ def msg(
     sentiment: float | None = None,
     vendor: str | None = None,
     fallback: bool = False,
+    complaint: bool | None = None,
 ) -> dict:
     return {
         "provider": provider,
@@ -46,6 +47,7 @@ def msg(
         "is_fallback": fallback,
         "provider_sentiment": vendor,
         "sentiment": sentiment if role in ("customer", "agent") else None,
+        "complaint": complaint if role == "customer" else None,
         "raw_ref": "raw/x#0",
     }
 
@@ -58,17 +60,17 @@ MESSAGES = table(
     [
         # A: bot greets first, customer asks, bot answers, agent takes over; customer writes after the reply.
         msg("A", 0, "bot", 0),
-        msg("A", 1, "customer", 10, sentiment=-0.6, vendor="negative"),
+        msg("A", 1, "customer", 10, sentiment=-0.6, vendor="negative", complaint=True),
         msg("A", 2, "bot", 13, fallback=True),
         msg("A", 3, "agent", 70, agent="Laura", sentiment=0.4),
-        msg("A", 4, "customer", 100, sentiment=0.8, vendor="very positive"),
+        msg("A", 4, "customer", 100, sentiment=0.8, vendor="very positive", complaint=False),
         # B: customer asks, bot replies, customer never writes again (abandoned), no agent (contained).
-        msg("B", 0, "customer", 200, customer="c2", sentiment=0.0, vendor="neutral"),
+        msg("B", 0, "customer", 200, customer="c2", sentiment=0.0, vendor="neutral", complaint=False),
         msg("B", 1, "bot", 205, customer="c2"),
         # C: a vendor without message times (Neoagent-like): only the first message is timed.
-        msg("C", 0, "customer", 300, customer="c3", sentiment=-0.9),
+        msg("C", 0, "customer", 300, customer="c3", sentiment=-0.9, complaint=False),
         msg("C", 1, "bot", None, customer="c3"),
-        msg("C", 2, "customer", None, customer="c3", sentiment=-0.5),
+        msg("C", 2, "customer", None, customer="c3", sentiment=-0.5, complaint=False),
         # D: customer only, nobody answered yet.
         msg("D", 0, "customer", 400, customer="c1", sentiment=None),
     ]
@@ -162,6 +164,13 @@ def test_sentiment_daily(frame) -> None:  # type: ignore[no-untyped-def]
     assert s["conversation_negative_share"] == pytest.approx(1 / 3)
     # vendor labels: negative vs ours negative (agree), very positive vs positive (agree), neutral vs neutral (agree)
     assert s["provider_labeled_messages"] == 3 and s["provider_agreement_rate"] == 1.0
+    # complaints: A has one customer complaint, B and C none, D was never scored (unknown)
+    assert s["complaint_conversations"] == 1 and s["complaint_share"] == pytest.approx(1 / 3)
+
+
+def test_conversation_complaint_is_any_customer_complaint(frame) -> None:  # type: ignore[no-untyped-def]
+    flags = {r["conversation_id"]: r["complaint"] for r in frame.conversations().to_pylist()}
+    assert flags == {"A": True, "B": False, "C": False, "D": None}
 
 
 def test_metrics_are_null_not_zero_without_data() -> None:
@@ -175,6 +184,7 @@ def test_metrics_are_null_not_zero_without_data() -> None:
     assert e["first_response_median_s"] is None and e["duration_median_s"] is None
     assert e["unique_customers"] == 0 and e["returning_customers"] == 0
     assert s["scored_messages"] == 0 and s["positive_share"] is None and s["provider_agreement_rate"] is None
+    assert s["complaint_conversations"] == 0 and s["complaint_share"] is None
 
 
 def test_empty_day_gives_empty_tables_with_schema() -> None:

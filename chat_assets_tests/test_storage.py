@@ -83,6 +83,25 @@ def test_empty_table_keeps_the_full_schema(store: DataStore) -> None:
     assert table.num_rows == 0 and table.schema.names == schemas.MESSAGES.names
 
 
+def test_a_day_written_before_a_column_was_added_reads_with_nulls(store: DataStore) -> None:
+    """`messages.complaint` came after days were stored: those days read with it as nulls."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    old = messages(2).drop_columns(["complaint"])
+    buffer = io.BytesIO()
+    pq.write_table(old, buffer)
+    store.write_bytes("warehouse/messages/date=2025-09-01/wolkvox.parquet", buffer.getvalue())
+    whole = store.read_table("messages", "2025-09-01", "wolkvox")
+    assert whole.schema.names == schemas.MESSAGES.names
+    assert whole.column("complaint").to_pylist() == [None, None]
+    some = store.read_table("messages", "2025-09-01", columns=["conversation_id", "complaint"])
+    assert some.column_names == ["conversation_id", "complaint"] and some.column("complaint").null_count == 2
+    with pytest.raises(SchemaError, match="column 'raw_ref': missing"):
+        schemas.with_added_columns("messages", old.drop_columns(["raw_ref"]))
+
+
 def test_schema_validator_names_the_offending_column() -> None:
     bad = messages().drop_columns(["raw_ref"])
     with pytest.raises(SchemaError, match="column 'raw_ref': missing"):

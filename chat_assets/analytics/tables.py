@@ -16,6 +16,9 @@ reads the Parquet bytes). The SQL is the definition; the README repeats it in wo
   thresholds (>= 0.05 positive, <= -0.05 negative) on the stored (float32) value.
 - provider_sentiment: the vendor's label most often given to the conversation's customer messages
   (a tie goes to the label given last).
+- complaint: any of the conversation's customer messages is flagged a complaint; null when none
+  of them was scored. complaint_share (sentiment_daily): conversations with a complaint among
+  those whose complaint is known.
 - returning_customers: customers of the day who had a conversation on any of the previous
   `LOOKBACK_DAYS` days with the same vendor account (`returning.py` keeps that window).
 """
@@ -81,7 +84,8 @@ WITH m AS (
         min(seq) FILTER (WHERE is_bot) AS first_bot_seq,
         max(seq) FILTER (WHERE is_agent) AS last_agent_seq,
         max(seq) FILTER (WHERE is_customer) AS last_customer_seq,
-        avg(sentiment) FILTER (WHERE is_customer)::FLOAT AS sentiment
+        avg(sentiment) FILTER (WHERE is_customer)::FLOAT AS sentiment,
+        bool_or(complaint) FILTER (WHERE is_customer) AS complaint
     FROM m
     GROUP BY provider, account, conversation_id
 ), vendor_counts AS (
@@ -112,6 +116,7 @@ SELECT g.provider, g.account, g.conversation_id, channel, customer_id, customer_
     sentiment,
     {_label("sentiment")} AS sentiment_label,
     v.provider_sentiment,
+    complaint,
     first_reply_seq IS NOT NULL AS has_reply,
     first_reply_seq IS NOT NULL AND NOT coalesce(last_customer_seq > first_reply_seq, false) AS abandoned
 FROM g LEFT JOIN vendor_top v USING (provider, account, conversation_id)
@@ -189,7 +194,9 @@ WITH m AS (
         count(sentiment_label) AS scored,
         count(*) FILTER (WHERE sentiment_label = 'positive') AS positive,
         count(*) FILTER (WHERE sentiment_label = 'neutral') AS neutral,
-        count(*) FILTER (WHERE sentiment_label = 'negative') AS negative
+        count(*) FILTER (WHERE sentiment_label = 'negative') AS negative,
+        count(complaint) AS complaint_known,
+        count(*) FILTER (WHERE complaint) AS complaints
     FROM conv GROUP BY ALL
 )
 SELECT provider, account,
@@ -202,6 +209,8 @@ SELECT provider, account,
     c.positive / nullif(c.scored, 0) AS conversation_positive_share,
     c.neutral / nullif(c.scored, 0) AS conversation_neutral_share,
     c.negative / nullif(c.scored, 0) AS conversation_negative_share,
+    coalesce(c.complaints, 0)::INTEGER AS complaint_conversations,
+    c.complaints / nullif(c.complaint_known, 0) AS complaint_share,
     compared::INTEGER AS provider_labeled_messages,
     agrees / nullif(compared, 0) AS provider_agreement_rate
 FROM by_message m LEFT JOIN by_conversation c USING (provider, account)
