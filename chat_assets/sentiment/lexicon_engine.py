@@ -310,53 +310,9 @@ SQUEEZE = re.compile(r"(.)\1{2,}")
 CLAUSE_MARKS = frozenset(".,;:\n")
 BREAK = "|"
 BREAK_TOKEN = ("|", BREAK)
-# A clause that opens with one of these and ends in "?" asks for information ("¿qué tan rápido
-# llega?", "what do I do if the payment shows an error?"): its milder words are not feelings.
-# "Por qué" / "why" are left out on purpose: customers complain in why-questions.
-QUESTION_OPENERS = {
-    "que",
-    "como",
-    "cuando",
-    "donde",
-    "cuanto",
-    "cuanta",
-    "cuantos",
-    "cuantas",
-    "cual",
-    "cuales",
-    "quien",
-    "hay",
-    "puedo",
-    "pueden",
-    "tienen",
-    "quanto",
-    "quanta",
-    "quantos",
-    "quantas",
-    "quando",
-    "onde",
-    "qual",
-    "quais",
-    "quem",
-    "posso",
-    "podem",
-    "tem",
-    "what",
-    "how",
-    "when",
-    "where",
-    "which",
-    "who",
-    "whats",
-    "can",
-    "could",
-    "do",
-    "does",
-    "is",
-    "are",
-    "will",
-    "would",
-}
+# A question asks for information ("¿qué tan rápido llega?", "¿la app funciona en iPhone?"): its
+# milder words are not feelings. Why-questions are the exception: customers complain in them.
+WHY = {"porque", "why", "pq", "xq"}
 QUESTION_KEEPS_ABOVE = 2.5  # "¿qué hago con este pésimo servicio?" still says "pésimo"
 # Interjections of praise that open sarcasm when the same turn says something bad.
 SARCASM_OPENERS = {
@@ -383,6 +339,8 @@ SARCASM_OPENERS = {
 # "Nunca me habían atendido tan bien" / "never so good": praise, not negated praise.
 NEVER = {"nunca", "jamas", "jamais", "never"}
 COMPARATIVES = {"tan", "tao", "so", "such"}
+# "No me esperaba tan buena atención": the surprise is the feeling, not a negated one.
+SURPRISE = {"esperaba", "imaginaba", "esperava", "imaginava", "expected", "expect"}
 
 
 def fold(word: str) -> str:
@@ -525,28 +483,21 @@ class LexiconScorer:
 
     @staticmethod
     def _information_questions(tokens: list[tuple[str, str]]) -> range | None:
-        """The token indexes of the clauses that ask for information (see QUESTION_OPENERS).
+        """The token indexes of the first question that asks for information, up to its "?".
 
-        Only the first such clause counts; a chat turn rarely asks two information questions
-        with feelings in both, and one range keeps the scorer's hot loop cheap.
+        A question opened by "por qué" / "why" is left alone (customers complain in them), and
+        so is what follows the "?" ("¿ya quedó? gracias" still thanks).
         """
-        start, opener, second = 0, "", ""
-        for end, (raw, word) in enumerate(tokens):
+        start = 0
+        for end, (_, word) in enumerate(tokens):
             if word == BREAK:
-                start, opener, second = end + 1, "", ""
+                start = end + 1
             elif word == "?":
-                if (second if opener == "o" else opener) in QUESTION_OPENERS:
-                    stop = next(j for j in range(end, len(tokens)) if tokens[j][1] == BREAK)
-                    return range(start, stop)
-            elif raw[0].isalpha():
-                if not opener:
-                    opener = word
-                elif not second:
-                    second = word
+                opener = [w for raw, w in tokens[start : start + 2] if raw[0].isalpha()]
+                if not opener or opener[0] in WHY or tuple(opener) == ("por", "que"):
+                    return None
+                return range(start, end)
         return None
-
-    def _score(self, text: str) -> float:
-        return self._analyze(text)[0]
 
     def _analyze(self, text: str) -> tuple[float, frozenset[str]]:
         tokens = self._tokens(text)
@@ -599,7 +550,7 @@ class LexiconScorer:
                     negate_left, negator = 3, word
                     i += 1
                     continue
-                if negate_left and word in COMPARATIVES and negator in NEVER:
+                if negate_left and ((word in COMPARATIVES and negator in NEVER) or word in SURPRISE):
                     negate_left = 0
                 if pair in DIMINISHERS:
                     scale += BOOST * DIMINISHERS[pair]
