@@ -379,6 +379,18 @@ def test_full_graph_for_a_day_reads_back_with_duckdb_and_pyarrow(
         "hive_partitioning=true) where provider = 'wolkvox'"
     ).fetchall()
     assert feeling[0][0] is not None and 0 <= feeling[0][0] <= 1
+    # Complaints: set on every customer text message and only there; every vendor's day has a share.
+    flags = duckdb.sql(
+        f"select sender_role, content_type = 'text' and text <> '' as has_text, count(complaint) known, "
+        f"count(*) n from read_parquet('{warehouse}/messages/*/*.parquet', hive_partitioning=true) group by all"
+    ).fetchall()
+    for role, has_text, known, n in flags:
+        assert known == (n if role == "customer" and has_text else 0), (role, has_text, known, n)
+    shares = duckdb.sql(
+        f"select provider, sum(complaint_conversations), avg(complaint_share) from read_parquet("
+        f"'{warehouse}/sentiment_daily/*/*.parquet', hive_partitioning=true) group by 1"
+    ).fetchall()
+    assert {r[0] for r in shares} == set(VENDORS) and all(r[2] is not None and 0 <= r[2] <= 1 for r in shares)
     conversations_event = (
         instance.fetch_materializations(
             dg.AssetRecordsFilter(
@@ -395,6 +407,7 @@ def test_full_graph_for_a_day_reads_back_with_duckdb_and_pyarrow(
         "containment_rate",
         "mean_sentiment",
         "negative_share",
+        "complaint_share",
         "summary",
     ):
         assert key in conversations_event.metadata, key

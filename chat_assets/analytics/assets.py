@@ -106,6 +106,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
                 "containment_rate": _mean(table.column("contained")),
                 "mean_sentiment": _mean(table.column("sentiment")),
                 "negative_share": _mean(pc.equal(table.column("sentiment_label"), "negative")),
+                "complaint_share": _mean(pc.cast(table.column("complaint"), pa.int8())),
                 "median_first_response_s": (
                     pc.approximate_median(table.column("first_response_s")).as_py()
                     if table.num_rows
@@ -220,6 +221,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
             context.add_asset_metadata(
                 {
                     "scored_messages": sum(table.column("scored_messages").to_pylist()),
+                    "complaint_conversations": sum(table.column("complaint_conversations").to_pylist()),
                     **({"negative_share_mean": sum(negative) / len(negative)} if negative else {}),
                 },
                 partition_key=day,
