@@ -116,6 +116,22 @@ def test_wolkvox_intraday_budget_is_configurable(
     assert not result.run_requests and "100 of 120 uses" in result.skip_message
 
 
+def test_wolkvox_pause_between_token_uses_is_off_unless_configured(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat_assets.errors import ConfigError
+
+    env = defs_env(tmp_path, sim)
+    use_env(monkeypatch, env)
+    # The document asks for one call at a time (the token lock), not for a pause between calls.
+    assert build_definitions(env).resources["wolkvox"].min_interval_s == 0.0
+    paced = {**env, "WOLKVOX_MIN_INTERVAL_S": "1.5"}
+    use_env(monkeypatch, paced)
+    assert build_definitions(paced).resources["wolkvox"].min_interval_s == 1.5
+    with pytest.raises(ConfigError, match="WOLKVOX_MIN_INTERVAL_S"):
+        build_definitions({**env, "WOLKVOX_MIN_INTERVAL_S": "soon"})
+
+
 def registry(tmp_path: Path, name: str, rows: list[tuple[str, str]]) -> None:
     inbox = tmp_path / "data" / "inbox" / "wannabot"
     inbox.mkdir(parents=True, exist_ok=True)

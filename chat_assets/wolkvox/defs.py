@@ -39,6 +39,7 @@ def build(settings: StoreResource, environ: Mapping[str, str]) -> dg.Definitions
         vendor_timezone=values["WOLKVOX_TIMEZONE"],
         daily_quota=int(env_number("WOLKVOX_DAILY_QUOTA", 1000, 1, 10**7, environ)),
         intraday_share=env_number("WOLKVOX_INTRADAY_SHARE", 0.8, 0, 1, environ),
+        min_interval_s=env_number("WOLKVOX_MIN_INTERVAL_S", 0.0, 0, 60, environ),
     )
     return vendor_definitions(
         VENDOR,
