@@ -81,6 +81,7 @@ def day_messages(
             else pa.nulls(total, pa.string())
         ),
         "sentiment": pa.array(score.astype("float32"), mask=~scored),
+        "complaint": pa.array(score < -0.5, mask=~(scored & (role == "customer"))),
         "raw_ref": pa.array(["raw/bench#0"] * total),
     }
     return schemas.conform("messages", pa.table(columns))

@@ -44,6 +44,9 @@ def test_backfill_benchmark_prints_every_vendor_against_its_bound() -> None:
         assert figures[f"backfill.{vendor}.ratio_to_bound"] == pytest.approx(
             figures[f"backfill.{vendor}.fetch_s"] / figures[f"backfill.{vendor}.bound_s"], rel=1e-3
         )
+        # The API span lies inside the fetch step, and no client can beat the latency of its requests.
+        span = figures[f"backfill.{vendor}.api_span_s"]
+        assert 0 < span <= figures[f"backfill.{vendor}.fetch_s"]
     assert figures["backfill.days"] == 2
 
 
@@ -57,3 +60,12 @@ def test_normalize_and_derived_benchmarks_print_their_lines() -> None:
         assert figures[f"normalize.{vendor}.ratio_to_pyarrow"] > 0
     figures = bench("benchmarks.derived", "--days", "3", "--conversations", "5")
     assert figures["derived.days"] == 3 and figures["derived.messages"] > 0 and figures["derived.year_s"] > 0
+
+
+def test_sentiment_benchmark_times_a_baseline_revision_beside_today() -> None:
+    figures = bench("benchmarks.sentiment", "--messages", "2000", "--rounds", "1", "--baseline", "abf00d2")
+    assert figures["sentiment.cold_msgs_per_s"] > 0 and figures["sentiment.memoized_msgs_per_s"] > 0
+    assert (
+        0 < figures["sentiment.cold_ratio_to_baseline"]
+        and 0 < figures["sentiment.memoized_ratio_to_baseline"]
+    )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 CHAOS_FAULTS = ("500", "502", "503", "429", "slow", "drop", "truncate")
@@ -129,6 +129,7 @@ class Counters:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.values: Counter[str] = Counter()
+        self.spans: dict[str, tuple[float, float]] = {}
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -141,6 +142,25 @@ class Counters:
     def reset(self) -> None:
         with self.lock:
             self.values.clear()
+            self.spans.clear()
+
+    def started(self, vendor: str) -> None:
+        """When a vendor's first request arrived and its last answer left: the fetch as the API saw it."""
+        now = time.monotonic()
+        with self.lock:
+            first, last = self.spans.get(vendor, (now, now))
+            self.spans[vendor] = (min(first, now), last)
+
+    def ended(self, vendor: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            first, last = self.spans.get(vendor, (now, now))
+            self.spans[vendor] = (first, max(last, now))
+
+    def span_s(self, vendor: str) -> float:
+        with self.lock:
+            first, last = self.spans.get(vendor, (0.0, 0.0))
+            return last - first
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -218,6 +238,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         vendor = api.prefix.strip("/").split("/")[0]
         self.server.counters.add(f"{vendor}_requests")
+        self.server.counters.started(vendor)
+        try:
+            self._serve(api, vendor, parts, query, body)
+        finally:
+            self.server.counters.ended(vendor)
+
+    def _serve(
+        self, api: FakeApi, vendor: str, parts: SplitResult, query: dict[str, str], body: bytes
+    ) -> None:
         if self.server.config.latency_s > 0:
             time.sleep(self.server.config.latency_s)
         request = SimRequest(
