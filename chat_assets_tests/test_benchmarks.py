@@ -65,7 +65,5 @@ def test_normalize_and_derived_benchmarks_print_their_lines() -> None:
 def test_sentiment_benchmark_times_a_baseline_revision_beside_today() -> None:
     figures = bench("benchmarks.sentiment", "--messages", "2000", "--rounds", "1", "--baseline", "abf00d2")
     assert figures["sentiment.cold_msgs_per_s"] > 0 and figures["sentiment.memoized_msgs_per_s"] > 0
-    assert (
-        0 < figures["sentiment.cold_ratio_to_baseline"]
-        and 0 < figures["sentiment.memoized_ratio_to_baseline"]
-    )
+    assert figures["sentiment.cold_ratio_to_baseline"] > 0
+    assert figures["sentiment.memoized_ratio_to_baseline"] > 0
