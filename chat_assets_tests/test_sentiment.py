@@ -326,16 +326,9 @@ def test_the_evaluation_set_is_split_once_and_large_enough() -> None:
     for lang in ("es", "pt", "en"):
         for label in ("negative", "neutral", "positive"):
             assert sum(1 for t in turns if t.split == "held_out" and (t.lang, t.label) == (lang, label)) >= 10
-    for pattern in (
-        "waiting",
-        "repetition",
-        "unresolved",
-        "ignored",
-        "cancel",
-        "escalate",
-        "billing",
-        "sarcasm",
-    ):
+    from chat_assets.sentiment.complaints import CATEGORIES
+
+    for pattern in CATEGORIES:
         assert sum(1 for t in turns if t.pattern == pattern and t.split == "held_out") >= 3, pattern
     assert sum(1 for t in turns if t.pattern == "lookalike" and t.split == "held_out") >= 20
 

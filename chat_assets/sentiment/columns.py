@@ -31,22 +31,17 @@ def with_sentiment(messages: pa.Table, scorer: Scorer | None = None) -> pa.Table
     )
     where = pc.indices_nonzero(wanted).to_numpy()
     values = np.full(n, np.nan, dtype=np.float32)
-    flags = np.zeros(n, dtype=bool)
-    flagged = np.zeros(n, dtype=bool)  # rows whose complaint flag is known (not null)
+    flags: list[bool | None] = [None] * n
     if len(where):
         texts = pc.take(text, pa.array(where)).to_pylist()
         scores = scorer.score_many(texts)
         values[where] = np.array([np.nan if s is None else s for s in scores], dtype=np.float32)
         customer = pc.equal(pc.take(roles, pa.array(where)), "customer").to_numpy(zero_copy_only=False)
-        rows = where[customer]
-        complaints = complaints_of(
-            [t for t, c in zip(texts, customer, strict=True) if c],
-            [s for s, c in zip(scores, customer, strict=True) if c],
-        )
-        known = np.array([c is not None for c in complaints], dtype=bool)
-        flagged[rows[known]] = True
-        flags[rows[known]] = np.array([bool(c) for c in complaints], dtype=bool)[known]
+        picked = np.flatnonzero(customer)
+        complaints = complaints_of([texts[i] for i in picked], [scores[i] for i in picked])
+        for row, flag in zip(where[picked], complaints, strict=True):
+            flags[row] = flag
     sentiment = pa.array(values, type=pa.float32(), mask=np.isnan(values))
-    complaint = pa.array(flags, type=pa.bool_(), mask=~flagged)
+    complaint = pa.array(flags, type=pa.bool_())
     messages = messages.set_column(messages.schema.get_field_index("sentiment"), "sentiment", sentiment)
     return messages.set_column(messages.schema.get_field_index("complaint"), "complaint", complaint)

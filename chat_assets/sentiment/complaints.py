@@ -46,8 +46,7 @@ CONTRAST_WORDS = frozenset({"pero", "aunque", "porem", "but", "however", "though
 # tells ("perdí mi tarjeta, estoy preocupada") stays above it (the tuning part reaches -0.59).
 COMPLAINT_AT = -0.65
 LANGUAGES = ("es", "pt", "en")
-
-
+# A line `not:<category>` names a look-alike that the category must not take.
 VETO = "not:"
 
 

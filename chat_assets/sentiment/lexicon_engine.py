@@ -432,7 +432,11 @@ class LexiconScorer:
 
     def reading(self, text: str) -> str:
         """The turn as complaint patterns see it: folded words, "0" for numbers, "|" between clauses."""
-        return " ".join(word for _, word in self._tokens(text))
+        return self._reading(self._tokens(text))
+
+    @staticmethod
+    def _reading(tokens: list[tuple[str, str]]) -> str:
+        return " ".join([word for _, word in tokens])
 
     # -- the engine -------------------------------------------------------------------
     def language(self, words: Sequence[str]) -> str:
@@ -504,7 +508,7 @@ class LexiconScorer:
         words = [w for raw, w in tokens if raw[0].isalpha()]
         if not words and not any(w in self.emoji for _, w in tokens):
             return 0.0, frozenset()
-        complaints = self.complaints.find(" ".join([word for _, word in tokens]))
+        complaints = self.complaints.find(self._reading(tokens))
         lang = self.language(words)
         lexicon = self.merged[lang]
         negators, contrast = NEGATORS[lang], CONTRAST[lang]
@@ -573,7 +577,7 @@ class LexiconScorer:
             if asks and asking is None:
                 asking = self._information_questions(tokens) or range(0)
             if asking and i in asking and abs(value) < QUESTION_KEEPS_ABOVE:
-                negate_left = max(0, negate_left - width) if negate_left else 0
+                negate_left = max(0, negate_left - width)
                 scale = 0.0
                 i += width
                 continue
