@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,7 @@ def _serve(procs: list[subprocess.Popen], port: int, logs: Path, stack: Stack) -
                 if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                     raise RuntimeError((logs / "webserver.log").read_text()[-3000:]) from None
                 time.sleep(1)
+        _wait_for_location(stack, procs, logs)
         yield stack
     finally:
         for p in procs:
@@ -137,6 +139,64 @@ def _serve(procs: list[subprocess.Popen], port: int, logs: Path, stack: Stack) -
             except subprocess.TimeoutExpired:
                 p.kill()
         sim.stop()
+
+
+LOCATIONS = """query { workspaceOrError { __typename ... on Workspace { locationEntries {
+  name loadStatus locationOrLoadError { __typename ... on PythonError { message stack causes { message stack } } } } } } }"""
+RELOAD = """mutation($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) { __typename }
+}"""
+#: Every vendor's raw, normalized and derived assets: fewer means the location lost a vendor.
+EXPECTED_ASSETS = 31
+
+
+def _wait_for_location(stack: Stack, procs: list[subprocess.Popen], logs: Path) -> None:
+    """Wait until the webserver has loaded `chat_assets` with every vendor, or say why not.
+
+    `/server_info` answers before anything is known about the code location, and a location that
+    failed to load only shows as empty asset lists and "job not found" later, so the load error
+    (and the processes' logs) are reported here. A load that failed is retried once through the
+    webserver's own reload, as an operator would click "Reload"; the first error is kept as a
+    warning so it still shows in the test summary.
+    """
+    first_error: str | None = None
+    deadline = time.monotonic() + 240
+    while True:
+        exited = [" ".join(map(str, p.args[:2])) for p in procs if p.poll() is not None]
+        if exited:
+            raise RuntimeError(f"{exited} exited while the location loaded:\n{_tails(logs)}")
+        entries = stack.graphql(LOCATIONS)["workspaceOrError"].get("locationEntries") or []
+        entry = next((e for e in entries if e["name"] == "chat_assets"), None)
+        if entry is not None and entry["loadStatus"] == "LOADED":
+            error = entry["locationOrLoadError"] or {}
+            if error.get("__typename") != "PythonError":
+                break
+            reason = "\n".join(
+                part["message"] + "".join(part.get("stack") or [])[-1500:]
+                for part in [error, *(error.get("causes") or [])]
+            )
+            if first_error is not None:
+                raise RuntimeError(
+                    f"the code location failed to load twice:\n{first_error}\n{reason}\n{_tails(logs)}"
+                )
+            first_error = reason
+            warnings.warn(f"the code location failed to load once; reloading: {reason}", stacklevel=1)
+            stack.graphql(RELOAD, {"name": "chat_assets"})
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the code location did not load in 240 s: {entries}\n{_tails(logs)}")
+        time.sleep(1)
+    assets = stack.graphql(ASSET_KEYS)["assetNodes"]
+    if len(assets) != EXPECTED_ASSETS:
+        raise RuntimeError(
+            f"the code location has {len(assets)} assets, not {EXPECTED_ASSETS}: a vendor is not "
+            f"configured in the servers' environment\n{_tails(logs)}"
+        )
+
+
+def _tails(logs: Path) -> str:
+    return "\n".join(
+        f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(logs.glob("*.log"))
+    )
 
 
 LAUNCH_BACKFILL = """
