@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,8 @@ def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
 
 def as_array(values: Any) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks()
+        # One chunk is used as it is: combining would copy it (a whole day's nested results).
+        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
     return values
 
 
@@ -180,35 +181,59 @@ def read_json(data: bytes, schema: pa.Schema, wrap_key: str | None = None) -> pa
     return table
 
 
-def read_json_many(documents: Sequence[bytes], schema: pa.Schema, wrap_key: str | None = None) -> pa.Table:
+def read_json_many(
+    documents: Sequence[bytes] | Callable[[int], bytes],
+    schema: pa.Schema,
+    wrap_key: str | None = None,
+    count: int | None = None,
+) -> pa.Table:
     """One row per document, parsed in a single Arrow call (many small pages or sessions).
 
     Each document becomes one line: a newline outside a JSON string is whitespace, and inside a
     valid JSON string it cannot appear raw. When the batch does not parse, each document is read
     alone, so the caller learns which one is bad (ValueError with its index in `.args[1]`).
+
+    `documents` may be a function from index to bytes (with `count`): each document is then read
+    when its line is appended and dropped right after, so a day's raw bytes are held once (in the
+    one buffer Arrow parses) rather than three times (the files, their lines, the joined lines).
     """
-    if not documents:
+    if callable(documents):
+        read, total = documents, count or 0
+    else:
+        read, total = documents.__getitem__, len(documents)
+    if not total:
         return schema.empty_table()
-    lines = []
-    for doc in documents:
+    head, tail = (b'{"' + wrap_key.encode() + b'":', b"}") if wrap_key else (b"", b"")
+    data = bytearray()
+    for index in range(total):
+        doc = read(index)
         if b"\n" in doc:
             doc = doc.replace(b"\r\n", b" ").replace(b"\n", b" ")
-        doc = doc.strip()
-        lines.append(b'{"' + wrap_key.encode() + b'":' + doc + b"}" if wrap_key else doc)
-    data = b"\n".join(lines)
+        if index:
+            data += b"\n"
+        data += head
+        data += doc.strip()
+        data += tail
+        del doc
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     try:
         table = pajson.read_json(
-            io.BytesIO(data), read_options=pajson.ReadOptions(block_size=1 << 24), parse_options=options
+            pa.BufferReader(pa.py_buffer(data)),  # no copy of the day's bytes
+            # One block for the whole buffer: one chunk per column, which as_array then uses as
+            # it is instead of copying several chunks into one (measured: Wannabot's 150,000-message
+            # day peaked 20-25 MB lower; parsing stays on one core, as the run's steps already are).
+            read_options=pajson.ReadOptions(block_size=min(max(1 << 24, len(data) + 1), (1 << 31) - 1)),
+            parse_options=options,
         )
-        if table.num_rows == len(documents):
+        if table.num_rows == total:
             return table
     except pa.ArrowInvalid:
         pass
+    del data
     tables = []
-    for index, doc in enumerate(documents):
+    for index in range(total):
         try:
-            tables.append(read_json(doc, schema, wrap_key))
+            tables.append(read_json(read(index), schema, wrap_key))
         except (ValueError, pa.ArrowInvalid) as exc:
             raise ValueError(str(exc), index) from None
     return pa.concat_tables(tables)

@@ -85,7 +85,9 @@ class NormalizeInput:
         from chat_assets.canonical import read_json_many
 
         try:
-            return read_json_many([self.read(rel) for rel, _ in files], schema, wrap_key=wrap_key)
+            return read_json_many(
+                lambda index: self.read(files[index][0]), schema, wrap_key=wrap_key, count=len(files)
+            )
         except ValueError as exc:
             index = exc.args[1] if len(exc.args) > 1 else 0
             raise self.payload_error(

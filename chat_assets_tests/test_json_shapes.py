@@ -32,7 +32,7 @@ from chat_assets.wannabot.normalize import normalize_one as wannabot_normalize
 from chat_assets.wannabot.simulator import WannabotApi
 from chat_assets.wolkvox.normalize import normalize_one as wolkvox_normalize
 from chat_assets.wolkvox.simulator import WolkvoxApi
-from chat_assets_tests.vendor_docs import stage
+from chat_assets_tests.vendor_docs import doc_json, stage
 
 DAY, TZ = "2025-10-03", "America/Bogota"
 CONFIG = SimulatorConfig(volume=(4, 6))
@@ -315,3 +315,64 @@ def test_neoagent_sessions_given_as_text_are_an_error(store: DataStore) -> None:
     inp = NormalizeInput(store, "neoagent", DAY, "s", store.raw_manifest("neoagent", DAY, "s") or {}, TZ)
     with pytest.raises(PayloadError, match="'Data' should be a list, found a string"):
         neoagent_normalize(inp)
+
+
+def test_jelou_message_repeated_on_the_next_page_counts_once(store: DataStore) -> None:
+    """New messages arriving while paging push one onto the next page too: stored once, the first time."""
+    page = doc_json("jelou_200.json")
+    [result] = page["results"]
+    later = {**result, "messageId": "msg-2", "createdAt": "2025-01-15T10:31:00.000Z"}
+    no_id = {**result, "createdAt": "2025-01-15T10:32:00.000Z"}
+    no_id.pop("messageId")
+    pages = {
+        "page-0001.json": {**page, "results": [result, later]},
+        "page-0002.json": {**page, "results": [later, no_id, dict(no_id)]},
+    }
+    inp = stage(
+        store,
+        "jelou",
+        "2025-01-15",
+        "bot-1",
+        {name: (json.dumps(body).encode(), {"status": 200}) for name, body in pages.items()},
+    )
+    got = jelou_normalize(inp)["messages"].to_pylist()
+    assert [r["message_id"] for r in got][:2] == ["msg-12345-67890-4a38-abcde-fghij", "msg-2"]
+    # The repeat is stored from where it was first seen; messages without an id are never merged.
+    assert [r["raw_ref"].rsplit("/", 1)[1] for r in got] == [
+        "page-0001.json#0",
+        "page-0001.json#1",
+        "page-0002.json#1",
+        "page-0002.json#2",
+    ]
+
+
+def _pages(n: int) -> list[bytes]:
+    page = doc_json("jelou_200.json")
+    [result] = page["results"]
+    return [
+        # Pretty-printed like some renderings: newlines between tokens, never inside a string.
+        json.dumps({**page, "results": [{**result, "messageId": f"m-{i}"}]}, indent=2).encode()
+        for i in range(n)
+    ]
+
+
+def test_read_json_many_reads_each_document_once_and_names_a_bad_one() -> None:
+    from chat_assets.canonical import read_json_many
+    from chat_assets.jelou.normalize import PAGE
+
+    docs = _pages(5)
+    reads: list[int] = []
+
+    def read(index: int) -> bytes:
+        reads.append(index)
+        return docs[index]
+
+    lazily = read_json_many(read, PAGE, count=len(docs))
+    assert lazily.equals(read_json_many(docs, PAGE)) and lazily.num_rows == 5
+    assert reads == [0, 1, 2, 3, 4]  # one pass; nothing kept beyond the buffer Arrow parses
+    assert [r["results"][0]["messageId"] for r in lazily.to_pylist()] == [f"m-{i}" for i in range(5)]
+    docs[3] = b'{"results": "not a list"'
+    with pytest.raises(ValueError) as caught:
+        read_json_many(read, PAGE, count=len(docs))
+    assert caught.value.args[1] == 3
+    assert read_json_many(read, PAGE, count=0).num_rows == 0
