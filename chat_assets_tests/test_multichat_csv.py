@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chat_assets.errors import PayloadError
 from chat_assets.multichat.normalize import normalize_one
@@ -99,3 +101,58 @@ def test_captures_become_long_form_with_bot_from_file_name(store: DataStore) -> 
         ("bot5", 0, "Nombre", "Ana"),
         ("bot5", 0, "Motivo", "Reclamo, urgente"),
     ]
+
+
+CELLS = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(CELLS, CELLS, CELLS), min_size=1, max_size=30),
+    bom=st.booleans(),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    filler=st.integers(0, 3),
+)
+def test_utf8_bytes_read_as_they_are_give_what_the_decoded_text_gives(
+    rows: list[tuple[str, str, str]], bom: bool, delimiter: str, newline: str, filler: int
+) -> None:
+    """The fast path (UTF-8 bytes straight to Arrow) reads exactly what decoding the text reads.
+
+    `filler` long rows push some files past the sniffed head, so the head and the whole differ.
+    """
+    import csv
+    import io
+
+    from chat_assets.multichat import csvfile
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_ALL)
+    writer.writerow(["Mensaje", "Dirección", "Fecha y hora 😊"])
+    writer.writerows(rows + [("x" * 40_000, "ñ" * 20_000, "€")] * filler)
+    data = (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
+    assert csvfile.utf8_body(data) is not None
+    fast, fast_dialect = csvfile.read_csv(data)
+    original = csvfile.utf8_body
+    csvfile.utf8_body = lambda data: None  # the decode() path, as files in other encodings take
+    try:
+        slow, slow_dialect = csvfile.read_csv(data)
+    finally:
+        csvfile.utf8_body = original
+    assert fast.equals(slow) and fast_dialect == slow_dialect
+    assert fast.column_names == ["Mensaje", "Dirección", "Fecha y hora 😊"]
+    assert fast.num_rows == len(rows) + filler
+    assert fast_dialect.encoding == ("utf-8-sig" if bom else "utf-8") and fast_dialect.replaced_bytes == 0
+
+
+def test_utf8_fast_path_leaves_other_bytes_to_decode() -> None:
+    from chat_assets.multichat import csvfile
+
+    assert csvfile.utf8_body("a;b\nñ;1\n".encode("cp1252")) is None
+    assert csvfile.utf8_body("a;b\n1;2\n".encode("utf-16")) is None
+    assert csvfile.utf8_body(b"a;b\n1;\x002\n") is None
+    assert csvfile.utf8_body(b"a" * (csvfile.SNIFF_BYTES + 10) + b"\n1\n") is None  # header past the head
+    body, head, encoding = csvfile.utf8_body(b"\xef\xbb\xbfa;b\n1;2\n") or (None, "", "")
+    assert bytes(body) == b"a;b\n1;2\n" and head == "a;b\n1;2\n" and encoding == "utf-8-sig"

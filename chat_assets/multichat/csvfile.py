@@ -10,6 +10,7 @@ reader. Every column is kept as written; duplicate or blank header names get a s
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ BOMS_UTF16 = (b"\xff\xfe", b"\xfe\xff")
 DELIMITERS = (",", ";", "\t", "|")
 #: A file whose bytes are this share of undecodable in UTF-8 and cp1252 alike is not text.
 MAX_BAD_SHARE = 0.01
+#: Characters `sniff_delimiter` looks at, and enough bytes to hold that many in UTF-8.
+SNIFF_CHARS = 1 << 16
+SNIFF_BYTES = 4 * SNIFF_CHARS
 
 
 class CsvError(ValueError):
@@ -82,7 +86,7 @@ def sniff_delimiter(text: str) -> str:
         head = head.rsplit("\n", 1)[0]
     best, best_score = None, (0, 0.0)
     for delimiter in DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(head), delimiter=delimiter) if r]
+        rows = [r for r in csv.reader(io.StringIO(head, newline=""), delimiter=delimiter) if r]
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -107,16 +111,50 @@ def header_names(header: list[str]) -> list[str]:
     return out
 
 
+def utf8_body(data: bytes) -> tuple[memoryview, str, str] | None:
+    """(the bytes after any BOM, the text of their head, encoding) when all of them are UTF-8.
+
+    The common case, checked in pieces so that a day's file never becomes one Python string (up to
+    four bytes a character, the largest memory cost of reading it): Arrow then reads the bytes as
+    they are. None sends the file through `decode` (stray bytes, cp1252, UTF-16, NUL bytes).
+    """
+    if b"\x00" in data:
+        return None
+    start = len(BOM_UTF8) if data.startswith(BOM_UTF8) else 0
+    body = memoryview(data)[start:]
+    head_bytes = bytes(body[:SNIFF_BYTES])
+    if len(body) > SNIFF_BYTES and b"\n" not in head_bytes:
+        return None  # a header line longer than the head: let decode() see all of it
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for at in range(0, len(body), 1 << 20):
+            decoder.decode(body[at : at + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    # A character cut at the end of the head is dropped; the head is only for sniffing.
+    head = head_bytes.decode("utf-8", errors="ignore")
+    return body, head, "utf-8-sig" if start else "utf-8"
+
+
 def read_csv(data: bytes) -> tuple[pa.Table, Dialect]:
     """All columns as strings, in file order; raises CsvError when the bytes are no CSV."""
-    text, encoding, replaced = decode(data)
-    if not text.strip():
+    fast = utf8_body(data)
+    if fast is not None:
+        body, text, encoding = fast
+        replaced, source = 0, pa.py_buffer(body)
+        whole = len(body) <= SNIFF_BYTES
+    else:
+        text, encoding, replaced = decode(data)
+        source, whole = pa.py_buffer(text.encode("utf-8")), True
+    if not text.strip() and whole:
         raise CsvError("the file is empty (not even a header line)")
     delimiter = sniff_delimiter(text)
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0].rstrip("\r")), delimiter=delimiter))
+    del text
     names = header_names(header)
     table = pacsv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        pa.BufferReader(source),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
