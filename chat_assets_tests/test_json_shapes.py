@@ -356,9 +356,15 @@ def _pages(n: int) -> list[bytes]:
     ]
 
 
-def test_read_json_many_reads_each_document_once_and_names_a_bad_one() -> None:
+@pytest.mark.parametrize("piece_bytes", [1, 1_000, 8 << 20])  # a piece per document, a few, one
+def test_read_json_many_reads_each_document_once_and_names_a_bad_one(
+    piece_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat_assets import canonical
     from chat_assets.canonical import read_json_many
     from chat_assets.jelou.normalize import PAGE
+
+    monkeypatch.setattr(canonical, "JSON_PIECE_BYTES", piece_bytes)
 
     docs = _pages(5)
     reads: list[int] = []
@@ -369,6 +375,7 @@ def test_read_json_many_reads_each_document_once_and_names_a_bad_one() -> None:
 
     lazily = read_json_many(read, PAGE, count=len(docs))
     assert lazily.equals(read_json_many(docs, PAGE)) and lazily.num_rows == 5
+    assert lazily.column("results").num_chunks == 1  # one chunk: used without a copy
     assert reads == [0, 1, 2, 3, 4]  # one pass; nothing kept beyond the buffer Arrow parses
     assert [r["results"][0]["messageId"] for r in lazily.to_pylist()] == [f"m-{i}" for i in range(5)]
     docs[3] = b'{"results": "not a list"'
