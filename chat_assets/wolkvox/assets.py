@@ -7,7 +7,10 @@ messages read the day before the same way. That read is not declared as a partit
 (a `TimeWindowPartitionMapping(start_offset=-1)`): tried, and Dagster's asset backfill then
 walks the mapping downstream (`AssetBackfillData.from_asset_partitions`), so a UI backfill of
 D..E also targets messages and derived tables of E+1, a day with no raw data: that day fails,
-or, skipped, holds back the same run's derived tables. Re-fetching D-1 is rare (a vendor fix);
+or, skipped, holds back the same run's derived tables. Declaring it as a self-dependency of
+messages (D on messages D-1) keeps backfills to their range, but Dagster's staleness looks one
+edge up only: re-fetching raw D-1 then marks messages D-1 stale and not D, so it would not say
+what the issue asks either (both measured on Dagster 1.13). Re-fetching D-1 is rare (a vendor fix);
 re-run D with it (`--select '<vendor>/raw' --partition D-1` then `'<vendor>/messages' D`).
 """
 
