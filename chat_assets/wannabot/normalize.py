@@ -107,18 +107,30 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     )
     file_names = pa.array([rel for rel, _ in files])
 
-    data = msgs.field("data")
     typing = pc.or_(pc.fill_null(msgs.field("is_typing"), False), pc.fill_null(msgs.field("typing"), False))
     keep = pc.invert(typing)
-    msgs, data, parent, position = (pc.filter(a, keep) for a in (msgs, data, parent, position))
-    n = len(msgs)
+    # Only the fields read below are kept (filtering the whole message copied `data` twice), and
+    # the parsed day is let go before the table is built: it was the largest part of the peak.
+    data, is_user, is_bot, bot_kind, parent, position = (
+        pc.filter(a, keep)
+        for a in (
+            msgs.field("data"),
+            msgs.field("is_user"),
+            msgs.field("is_bot"),
+            msgs.field("bot").field("type"),
+            parent,
+            position,
+        )
+    )
+    del sessions, lists, msgs, typing, keep
+    n = len(data)
     if not n:
         return {}
     conversation = pc.take(session_ids, parent)
     seq = canonical.seq_within(conversation)
 
-    is_user = pc.fill_null(msgs.field("is_user"), False)
-    is_bot = pc.fill_null(msgs.field("is_bot"), False)
+    is_user = pc.fill_null(is_user, False)
+    is_bot = pc.fill_null(is_bot, False)
     role = pc.if_else(is_user, "customer", pc.if_else(is_bot, "bot", "system"))
     kind = pc.utf8_upper(pc.fill_null(data.field("type"), "TEXT"))
     bot_type = pc.fill_null(
@@ -153,7 +165,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
                 first, pc.take(created, parent), pa.scalar(None, pa.timestamp("us", tz="UTC"))
             ),
             "sender_role": role,
-            "channel": pc.utf8_lower(canonical.empty_to_null(msgs.field("bot").field("type"))),
+            "channel": pc.utf8_lower(canonical.empty_to_null(bot_kind)),
             "content_type": content_type,
             "text": pc.if_else(is_user, user_text, bot_text),
             "media_url": media_url,
