@@ -383,3 +383,26 @@ def test_read_json_many_reads_each_document_once_and_names_a_bad_one(
         read_json_many(read, PAGE, count=len(docs))
     assert caught.value.args[1] == 3
     assert read_json_many(read, PAGE, count=0).num_rows == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["", " ", "\u00a0", "\u3000 "]))
+    ),
+    start=st.integers(0, 3),
+)
+def test_empty_to_null_without_copying_gives_what_trimming_gave(texts: list[str | None], start: int) -> None:
+    """Blank means what Arrow's trim means (Unicode whitespace), on slices too; text is shared, not copied."""
+    import pyarrow.compute as pc
+
+    from chat_assets.canonical import empty_to_null
+
+    values = pa.array(texts, pa.string())[start:]
+    fresh = pa.array(values.to_pylist(), pa.string())  # the oracle runs on an unsliced copy
+    trimmed = pc.utf8_trim_whitespace(fresh)
+    expected = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), fresh)
+    got = empty_to_null(values)
+    assert got.to_pylist() == expected.to_pylist()
+    if not values.offset and len(values):
+        assert got.buffers()[2] is None or got.buffers()[2].address == values.buffers()[2].address
