@@ -214,6 +214,7 @@ def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out
         ours.append(time.perf_counter() - start)
         rows = table.num_rows
         del table
+        pa.default_memory_pool().release_unused()  # as the normalized asset does after each day
     peak_mb = peak_rss_mb()
     _, _, baseline = render(vendor, conversations_per_day)
     theirs = []
