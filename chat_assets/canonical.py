@@ -241,6 +241,7 @@ def read_json_many(
         if len(data) >= JSON_PIECE_BYTES or index == total - 1:
             pieces.append(_read_piece(data, options, read, range(first, index + 1), schema, wrap_key))
             data, first = bytearray(), index + 1
+            pa.default_memory_pool().release_unused()  # the parser's working memory of the piece
     table = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces).combine_chunks()
     del pieces
     # The pieces' memory goes back to the system now, not whenever the allocator decides: it is

@@ -104,7 +104,8 @@ def read_results(inp: NormalizeInput) -> tuple[pa.Array, pa.Array, pa.Array, pa.
         rows = canonical.items(lists, "result")
     except canonical.MissingValueError as exc:
         raise inp.payload_error(paths[exc.parent].as_py(), str(exc)) from None
-    file_of = pc.take(paths, pc.list_parent_indices(lists))
+    # Each message's file as a code into the day's file names, spelled out only in raw_ref.
+    file_of = pa.DictionaryArray.from_arrays(pc.list_parent_indices(lists), paths)
     position = canonical.positions_in_lists(lists)
     try:
         sent_at = canonical.utc_times(canonical.require(rows.field("createdAt"), "createdAt"), "createdAt")
@@ -175,6 +176,21 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
             inp.notes["messages_stored_the_day_before"] = len(seen) - len(rows)
     if not len(rows):
         return {}
+    order = pc.sort_indices(
+        pa.table(
+            {
+                "c": pc.fill_null(customers(rows)[0], ""),
+                "t": sent_at,
+                "id": pc.fill_null(rows.field("messageId"), ""),
+            }
+        ),
+        sort_keys=[("c", "ascending"), ("t", "ascending"), ("id", "ascending")],
+    )
+    # The day is sorted once, as a whole, and the unsorted one let go: it used to live on beside a
+    # sorted copy of each column, the largest part of the normalizer's peak memory.
+    rows, file_of, position, sent_at = (
+        pc.take(canonical.as_array(a), order) for a in (rows, file_of, position, sent_at)
+    )
     by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
     role = pc.if_else(
         pc.equal(by, "user"),
@@ -185,23 +201,21 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     customer, customer_name = customers(rows)
     message_id = rows.field("messageId")
     customer_key = pc.fill_null(customer, "")
-    order = pc.sort_indices(
-        pa.table({"c": customer_key, "t": sent_at, "id": pc.fill_null(message_id, "")}),
-        sort_keys=[("c", "ascending"), ("t", "ascending"), ("id", "ascending")],
-    )
-    take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
-    epoch = pc.cast(take(sent_at), pa.int64()).to_numpy(zero_copy_only=False)
-    customer_keys = pc.take(customer_key, order).to_numpy(zero_copy_only=False)
-    segment = sessionize(customer_keys, epoch, silence_us)
+    epoch = pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False)
+    # Customers as integer codes (equal codes, equal ids): sessionizing compares neighbours only,
+    # and a Python string per message cost memory; ids are spelled out below only where needed.
+    customer_codes = pc.dictionary_encode(customer_key).indices.to_numpy(zero_copy_only=False)
+    segment = sessionize(customer_codes, epoch, silence_us)
     first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
     segment_start = epoch[first_of_segment].copy()
     seq_offset = np.zeros(len(first_of_segment), dtype=np.int32)
     if tail is not None and len(tail.frame):
         # A customer's first conversation of the day continues the day before's last one when it
         # began within the silence: one conversation, its id and seq counted from where it started.
-        firsts = np.r_[True, customer_keys[first_of_segment][1:] != customer_keys[first_of_segment][:-1]]
+        firsts = np.r_[True, customer_codes[first_of_segment][1:] != customer_codes[first_of_segment][:-1]]
         candidates = np.flatnonzero(firsts)
-        before = tail.frame.reindex(customer_keys[first_of_segment][candidates])
+        first_ids = pc.take(customer_key, pa.array(first_of_segment[candidates]))
+        before = tail.frame.reindex(first_ids.to_numpy(zero_copy_only=False))
         gap = segment_start[candidates] - before["last_us"].to_numpy(dtype=float, na_value=np.nan)
         continued = candidates[gap <= silence_us]
         matched = before[gap <= silence_us]
@@ -217,8 +231,7 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     starts = pc.strftime(seconds, format="%Y%m%dT%H%M%S", locale="C")
     micros = pa.array([f"{u % 1_000_000:06d}Z" for u in segment_start])
     start_text = pc.take(pc.binary_join_element_wise(starts, micros, ""), pa.array(segment))
-    customer_sorted = take(customer)
-    conversation = pc.binary_join_element_wise(pc.fill_null(customer_sorted, "unknown"), start_text, "-")
+    conversation = pc.binary_join_element_wise(pc.fill_null(customer, "unknown"), start_text, "-")
     n = len(order)
     seq = pa.array(canonical.seq_within(conversation).to_numpy() + seq_offset[segment], pa.int32())
 
@@ -236,32 +249,31 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     text = pc.coalesce(caption, location)
     fallback_id = pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":")
     channel = pc.utf8_lower(canonical.empty_to_null(sender.field("type")))
-    role_sorted = take(role)
     table = canonical.messages_table(
         n,
         {
             "provider": VENDOR,
             "account": inp.account,
             "conversation_id": conversation,
-            "message_id": pc.coalesce(canonical.empty_to_null(take(message_id)), fallback_id),
+            "message_id": pc.coalesce(canonical.empty_to_null(message_id), fallback_id),
             "seq": seq,
-            "sent_at": take(sent_at),
-            "sender_role": role_sorted,
-            "sender_id": take(sender.field("id")),
-            "sender_name": take(pc.coalesce(sender.field("name"), sender.field("names"))),
-            "customer_id": customer_sorted,
-            "customer_name": take(customer_name),
+            "sent_at": sent_at,
+            "sender_role": role,
+            "sender_id": sender.field("id"),
+            "sender_name": pc.coalesce(sender.field("name"), sender.field("names")),
+            "customer_id": customer,
+            "customer_name": customer_name,
             "agent_name": pc.if_else(
-                pc.equal(role_sorted, "agent"),
-                take(pc.coalesce(sender.field("name"), sender.field("names"))),
+                pc.equal(role, "agent"),
+                pc.coalesce(sender.field("name"), sender.field("names")),
                 pa.scalar(None, pa.string()),
             ),
             # The bot's turns name the channel; the customer's and the operator's messages are on the same one.
-            "channel": canonical.first_within(conversation, take(channel)),
-            "content_type": take(content_type),
-            "text": take(text),
-            "media_url": take(media),
-            "raw_ref": canonical.raw_refs(take(file_of), pc.cast(take(position), pa.string())),
+            "channel": canonical.first_within(conversation, channel),
+            "content_type": content_type,
+            "text": text,
+            "media_url": media,
+            "raw_ref": canonical.raw_refs(file_of.cast(pa.string()), pc.cast(position, pa.string())),
         },
     )
     inp.notes["sessionization"] = f"{silence_minutes} min of silence ends a conversation"
