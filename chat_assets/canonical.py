@@ -303,17 +303,31 @@ def split_leading_media_url(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Arra
     A message that starts with a link to an image, audio, video or document keeps the link in
     `media_url` and only the caption in `text` (null when there is none); anything else stays
     text as written (a link to a web page is something a person wrote).
+
+    Only the messages holding a link are parsed; the others keep their text as it is, uncopied
+    (trimming and splitting every message made three copies of a day's text).
     """
     text = as_array(text)
-    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.fill_null(text, "")), LEADING_URL)
+    n = len(text)
+    plain = const("text", n), text, pa.nulls(n, pa.string())
+    has_link = pc.fill_null(pc.match_substring_regex(text, "https?://"), False)
+    if not pc.any(has_link).as_py():
+        return plain
+    where = pc.indices_nonzero(has_link)
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.take(text, where)), LEADING_URL)
     url = pc.struct_field(parts, "url")
     kind = content_type_of_url(pc.fill_null(url, ""), "text")
-    is_media = pc.and_(pc.is_valid(url), pc.is_in(kind, pa.array(MEDIA_CONTENT_TYPES)))
+    is_media = pc.fill_null(pc.and_(pc.is_valid(url), pc.is_in(kind, pa.array(MEDIA_CONTENT_TYPES))), False)
+    if not pc.any(is_media).as_py():
+        return plain
+    mask = np.zeros(n, dtype=bool)
+    mask[pc.filter(where, is_media).to_numpy()] = True
+    media = pa.array(mask)
     caption = empty_to_null(pc.struct_field(parts, "rest"))
     return (
-        pc.if_else(is_media, kind, "text"),
-        pc.if_else(is_media, caption, text),
-        pc.if_else(is_media, url, pa.scalar(None, pa.string())),
+        pc.replace_with_mask(plain[0], media, pc.filter(kind, is_media)),
+        pc.replace_with_mask(text, media, pc.filter(caption, is_media)),
+        pc.replace_with_mask(plain[2], media, pc.filter(url, is_media)),
     )
 
 

@@ -406,3 +406,47 @@ def test_empty_to_null_without_copying_gives_what_trimming_gave(texts: list[str 
     assert got.to_pylist() == expected.to_pylist()
     if not values.offset and len(values):
         assert got.buffers()[2] is None or got.buffers()[2].address == values.buffers()[2].address
+
+
+LINKY = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(max_size=8),
+        st.builds(
+            lambda pad, scheme, host, ext, sep, rest: f"{pad}{scheme}://{host}{ext}{sep}{rest}",
+            st.sampled_from(["", " ", "\t", "\u00a0"]),
+            st.sampled_from(["http", "https", "HTTP", "ftp"]),
+            st.sampled_from(["cdn.example.com/a", "x.co/b?c=1", ""]),
+            st.sampled_from([".jpg", ".PDF", ".mp4", ".ogg", ".html", "", ".jpg?x=1"]),
+            st.sampled_from(["", " ", "\n", "  \t"]),
+            st.text(max_size=6),
+        ),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=LINKY)
+def test_split_leading_media_url_parsing_only_linked_messages_changes_nothing(
+    texts: list[str | None],
+) -> None:
+    """The split reads only messages holding a link; every row comes out as splitting all of them did."""
+    import pyarrow.compute as pc
+
+    from chat_assets import canonical
+
+    text = pa.array(texts, pa.string())
+    # What the split was when it parsed every message (the oracle).
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.fill_null(text, "")), canonical.LEADING_URL)
+    url = pc.struct_field(parts, "url")
+    kind = canonical.content_type_of_url(pc.fill_null(url, ""), "text")
+    is_media = pc.and_(pc.is_valid(url), pc.is_in(kind, pa.array(canonical.MEDIA_CONTENT_TYPES)))
+    caption = canonical.empty_to_null(pc.struct_field(parts, "rest"))
+    expected = (
+        pc.if_else(is_media, kind, "text").to_pylist(),
+        pc.if_else(is_media, caption, text).to_pylist(),
+        pc.if_else(is_media, url, pa.scalar(None, pa.string())).to_pylist(),
+    )
+    got = tuple(a.to_pylist() for a in canonical.split_leading_media_url(text))
+    assert got == expected
