@@ -55,7 +55,7 @@ def empty_to_null(values: pa.Array) -> pa.Array:
         # other rows' bytes in pyarrow 22: found by the property test).
         values = pa.concat_arrays([values])
     valid = pc.fill_null(pc.and_kleene(pc.is_valid(values), pc.invert(blank)), False)
-    if values.offset or valid.offset or not pa.types.is_string(values.type):
+    if valid.offset or not pa.types.is_string(values.type):
         return pc.if_else(valid, values, pa.scalar(None, values.type))
     _, offsets, data = values.buffers()
     return pa.Array.from_buffers(values.type, len(values), [valid.buffers()[1], offsets, data])
@@ -203,10 +203,7 @@ JSON_PIECE_BYTES = 8 << 20
 
 
 def read_json_many(
-    documents: Sequence[bytes] | Callable[[int], bytes],
-    schema: pa.Schema,
-    wrap_key: str | None = None,
-    count: int | None = None,
+    read: Callable[[int], bytes], total: int, schema: pa.Schema, wrap_key: str | None = None
 ) -> pa.Table:
     """One row per document, parsed by Arrow a few megabytes at a time (many small pages or sessions).
 
@@ -214,14 +211,10 @@ def read_json_many(
     valid JSON string it cannot appear raw. When a piece does not parse, its documents are read
     one by one, so the caller learns which one is bad (ValueError with its index in `.args[1]`).
 
-    `documents` may be a function from index to bytes (with `count`): each document is then read
-    when its line is appended and dropped right after, so at most one piece of the day's raw bytes
-    is held at a time. The result has one chunk per column (as_array then takes it without a copy).
+    `read(index)` gives the `total` documents' bytes one at a time: each is read when its line is
+    appended and dropped right after, so at most one piece of the day's raw bytes is held at a
+    time. The result has one chunk per column (as_array then takes it without a copy).
     """
-    if callable(documents):
-        read, total = documents, count or 0
-    else:
-        read, total = documents.__getitem__, len(documents)
     if not total:
         return schema.empty_table()
     head, tail = (b'{"' + wrap_key.encode() + b'":', b"}") if wrap_key else (b"", b"")

