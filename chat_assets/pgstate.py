@@ -97,6 +97,9 @@ class PostgresWindowLimiter:
     ):
         self.state, self.key, self.max_calls, self.window = state, key, max_calls, period + margin
         self.sleep = sleep
+        # The database-clock second of the last grant: what the window guarantees spacing for. The
+        # call itself follows a little later (commit, return); `margin` absorbs that lag.
+        self.granted_at: float | None = None
 
     def acquire(self) -> float:
         waited = 0.0
@@ -112,6 +115,7 @@ class PostgresWindowLimiter:
                 count, oldest = cur.fetchone()
                 if count < self.max_calls:
                     cur.execute("INSERT INTO chat_assets_calls (key, at) VALUES (%s, %s)", (self.key, now))
+                    self.granted_at = now
                     return waited
                 wait = self.window - (now - float(oldest)) + 0.01
             self.sleep(wait)

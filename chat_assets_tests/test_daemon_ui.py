@@ -91,6 +91,12 @@ telemetry:
             "session_id,created_at\n" + "".join(f"{s['session_id']},{s['created_at']}\n" for s in sessions)
         )
     env = {**os.environ, **sim.env(), "CHAT_ASSETS_DATA_DIR": str(data), "DAGSTER_HOME": str(home)}
+    # Created once before the two processes start: started together on a fresh DAGSTER_HOME they both
+    # create the SQLite schedule storage and can stamp its alembic version twice, after which no
+    # process can open the instance ("more than one head present", dagster-io/dagster#27390).
+    subprocess.run(
+        [str(BIN / "dagster"), "instance", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     port = free_port()
     logs = base / "logs"
     logs.mkdir()
