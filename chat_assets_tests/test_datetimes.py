@@ -1,0 +1,105 @@
+"""The strict date/time reader's shortcuts give the answers of the full reading (datetimes.py).
+
+Multichat's normalizer spends most of its time reading times, so the reader skips the spacing
+rewrites when one pass finds nothing for them, looks at a sample of a column before reading it
+whole with a format, and reads formats of one shape (dd/mm and mm/dd) with one regex pass. These
+tests hold each shortcut to the plain reading, on columns long enough for the sample to leave
+values out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chat_assets import datetimes
+
+DAY = date(2025, 10, 3)
+FORMATS = ["%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %I:%M %p", "%d-%m-%Y %H:%M:%S", "%d/%m/%y %H:%M"]
+ODD = [
+    "31/02/2025 10:00:00",
+    "2025-10-03T25:61",
+    "03/10/2025 10:00:00 x",
+    "",
+    "10/03/2025 13:00 PM",
+    "3.10.2025 9:00",
+]
+
+
+def outcome(values: list[str], expect: date | None, sample_size: int) -> object:
+    original = datetimes.SAMPLE_SIZE
+    datetimes.SAMPLE_SIZE = sample_size
+    try:
+        return datetimes.parse_local(pa.array(values), "datetime", what="col", expect=expect).to_pylist()
+    except datetimes.DateTimeError as error:
+        return ("error", str(error))
+    finally:
+        datetimes.SAMPLE_SIZE = original
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fmt=st.sampled_from(FORMATS),
+    seconds=st.lists(st.integers(-86_400, 2 * 86_400 - 1), min_size=600, max_size=1500),
+    odd=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(ODD + FORMATS)), max_size=3),
+    expect=st.sampled_from([DAY, date(2025, 10, 12), None]),
+)
+def test_the_sample_only_spares_work(
+    fmt: str, seconds: list[int], odd: list[tuple[int, str]], expect: date | None
+) -> None:
+    """Whatever the column (one format, a few values in another shape or impossible), same answer."""
+    start = datetime.combine(expect or DAY, datetime.min.time())
+    values = [(start + timedelta(seconds=s)).strftime(fmt) for s in seconds]
+    for where, what in odd:
+        at = where % len(values)
+        values[at] = (start + timedelta(seconds=seconds[at])).strftime(what) if "%" in what else what
+    assert outcome(values, expect, datetimes.SAMPLE_SIZE) == outcome(values, expect, 10**9)
+
+
+def test_one_late_value_of_another_shape_is_still_seen() -> None:
+    """A value the sample skips, in no format the rest share, still makes the column unreadable."""
+    values = ["03/10/2025 10:00:00"] * 5000
+    values[4321] = "2025-10-03 10:00:00"
+    with pytest.raises(datetimes.DateTimeError, match="no known date/time format"):
+        datetimes.parse_local(pa.array(values), "datetime", what="col", expect=DAY)
+
+
+def test_day_and_month_orders_read_with_one_pass_still_disagree() -> None:
+    """dd/mm and mm/dd share their regex pass, yet each reads its own order."""
+    values = [f"{d:02d}/{m:02d}/2025 08:00" for d in range(1, 13) for m in range(1, 13)] * 10
+    with pytest.raises(datetimes.DateTimeError, match="more than one date format"):
+        datetimes.parse_local(pa.array(values), "datetime", what="col")
+    late_day = [*(["03/10/2025 08:00"] * 900), "13/10/2025 08:00"]  # only dd/mm reads 13/10
+    read = datetimes.parse_local(pa.array(late_day), "datetime", what="col")
+    assert read[-1].as_py() == datetime(2025, 10, 13, 8, 0)
+    assert read[0].as_py() == datetime(2025, 10, 3, 8, 0)
+    month_first = ["10/03/2025 08:00"] * 900
+    assert datetimes.parse_local(pa.array(month_first), "datetime", what="col", expect=DAY)[
+        0
+    ].as_py() == datetime(2025, 10, 3, 8, 0)
+
+
+SPACING = list("0123456789/:-.,TaApPmM ") + [
+    "\u00a0",
+    "\u202f",
+    "\u2007",
+    "\t",
+    "\x0b",
+    "\x85",
+    "\u2003",
+    "\u3000",
+    "\n",
+    "\u2028",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | st.text(alphabet=st.sampled_from(SPACING), max_size=24), min_size=1, max_size=40))
+def test_spacing_is_skipped_only_where_it_would_change_nothing(values: list[str | None]) -> None:
+    column = pa.array(values, pa.string())
+    assert datetimes.normalize_text(column).equals(datetimes._normalize_spacing(pc.utf8_upper(column)))
