@@ -39,6 +39,16 @@ def as_array(values: Any) -> pa.Array:
     return values
 
 
+def per_distinct(values: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """`fn(values)` for an element-wise `fn`, computed once per distinct value.
+
+    For the low-cardinality columns of a day (a sender word, a message type, an agent's name)
+    this is a few dozen values instead of every row, then one `take`.
+    """
+    encoded = pc.dictionary_encode(as_array(values))
+    return pc.take(fn(encoded.dictionary), encoded.indices)
+
+
 def empty_to_null(values: pa.Array) -> pa.Array:
     """Blank text (empty or only whitespace) as null; the text itself is never copied.
 

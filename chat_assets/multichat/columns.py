@@ -277,6 +277,10 @@ def parse_override(value: str | None, name: str = "MULTICHAT_COLUMNS") -> dict[s
 
 def words(values: pa.Array) -> pa.Array:
     """Trimmed, lower-case cell values with Spanish accents folded: how vocabularies are matched."""
+    return canonical.per_distinct(values, _fold)
+
+
+def _fold(values: pa.Array) -> pa.Array:
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(values))
     for accented, plain in (
         ("á", "a"),

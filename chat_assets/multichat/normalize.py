@@ -31,37 +31,48 @@ def _column(data: pa.Table, name: str) -> pa.Array:
     return canonical.as_array(data.column(name))
 
 
+def _sender_class(values: pa.Array) -> pa.Array:
+    """customer, bot, agent or system from the sender word; `outbound` for a generic outbound word
+    (the agent column decides), `unknown` for a word in no vocabulary (blank included)."""
+    sender = roles.words(values)
+    out = pc.if_else(pc.is_in(sender, pa.array(roles.SYSTEM_WORDS)), "system", "outbound")
+    for role, vocabulary in (
+        ("agent", roles.AGENT_WORDS),
+        ("bot", roles.BOT_WORDS),
+        ("customer", roles.CUSTOMER_WORDS),
+    ):
+        out = pc.if_else(pc.is_in(sender, pa.array(vocabulary)), role, out)
+    return pc.if_else(pc.is_in(sender, pa.array(roles.SENDER_WORDS)), out, "unknown")
+
+
 def _sender_roles(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array]:
-    """(sender_role, agent_name) from the sender column and, for generic outbound words, the agent column."""
+    """(sender_role, agent_name) from the sender column and, for generic outbound words, the agent column.
+
+    Both columns hold a handful of distinct values, so each is classified once per value.
+    """
     n = data.num_rows
-    sender = roles.words(_column(data, cols["sender"]))
-    known = pc.is_in(sender, pa.array(roles.SENDER_WORDS))
-    if pc.any(pc.invert(known)).as_py():  # blank included: a message always has a sender
-        values = pc.unique(pc.filter(_column(data, cols["sender"]), pc.invert(known))).to_pylist()[:5]
+    sender = pc.fill_null(_column(data, cols["sender"]), "")
+    sender_class = canonical.per_distinct(sender, _sender_class)
+    unknown = pc.equal(sender_class, "unknown")
+    if pc.any(unknown).as_py():  # a message always has a sender
+        values = pc.unique(pc.filter(sender, unknown)).to_pylist()[:5]
         raise ValueError(
             f"unknown sender value(s) {values} in column '{cols['sender']}'; known words are "
             f"{', '.join(roles.SENDER_WORDS)}"
         )
     if "agent" in cols:
         agent = pc.utf8_trim_whitespace(_column(data, cols["agent"]))
-        agent_is_bot = pc.is_in(roles.words(agent), pa.array(roles.BOT_AGENT_NAMES))
+        agent_is_bot = pc.fill_null(
+            canonical.per_distinct(
+                agent, lambda names: pc.is_in(roles.words(names), pa.array(roles.BOT_AGENT_NAMES))
+            ),
+            False,
+        )
     else:
         agent = canonical.const(None, n)
         agent_is_bot = canonical.const(True, n, pa.bool_())
     outbound = pc.if_else(agent_is_bot, "bot", "agent")
-    role = pc.if_else(
-        pc.is_in(sender, pa.array(roles.CUSTOMER_WORDS)),
-        "customer",
-        pc.if_else(
-            pc.is_in(sender, pa.array(roles.BOT_WORDS)),
-            "bot",
-            pc.if_else(
-                pc.is_in(sender, pa.array(roles.AGENT_WORDS)),
-                "agent",
-                pc.if_else(pc.is_in(sender, pa.array(roles.SYSTEM_WORDS)), "system", outbound),
-            ),
-        ),
-    )
+    role = pc.if_else(pc.equal(sender_class, "outbound"), outbound, sender_class)
     agent_name = pc.if_else(pc.and_(pc.equal(role, "agent"), pc.invert(agent_is_bot)), agent, NULL)
     return role, agent_name
 
@@ -83,16 +94,23 @@ def _times(data: pa.Table, cols: dict[str, str], day: date, tz: str) -> pa.Array
     return canonical.local_to_utc(local, tz)
 
 
+def _content_type(values: pa.Array) -> pa.Array:
+    """The canonical type of each type word: blank is text, a word in no vocabulary is `other`."""
+    raw_type = roles.words(values)
+    mapped = pc.take(
+        pa.array(list(roles.TYPE_WORDS.values())), pc.index_in(raw_type, pa.array(list(roles.TYPE_WORDS)))
+    )
+    return pc.if_else(pc.equal(raw_type, ""), "text", pc.fill_null(mapped, "other"))
+
+
 def _content(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(content_type, text, media_url): a media message's leading link goes to media_url, its caption stays."""
     n = data.num_rows
     written = _column(data, cols["text"])
     if "message_type" in cols:
-        raw_type = roles.words(_column(data, cols["message_type"]))
-        mapped = pc.take(
-            pa.array(list(roles.TYPE_WORDS.values())), pc.index_in(raw_type, pa.array(list(roles.TYPE_WORDS)))
+        content_type = canonical.per_distinct(
+            pc.fill_null(_column(data, cols["message_type"]), ""), _content_type
         )
-        content_type = pc.if_else(pc.equal(raw_type, ""), "text", pc.fill_null(mapped, "other"))
     else:
         content_type = None
     parts = pc.extract_regex(pc.utf8_trim_whitespace(written), canonical.LEADING_URL)
