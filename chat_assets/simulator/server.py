@@ -130,6 +130,7 @@ class Counters:
         self.lock = threading.Lock()
         self.values: Counter[str] = Counter()
         self.spans: dict[str, tuple[float, float]] = {}
+        self.serving: Counter[str] = Counter()
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -143,6 +144,7 @@ class Counters:
         with self.lock:
             self.values.clear()
             self.spans.clear()
+            self.serving.clear()
 
     def started(self, vendor: str) -> None:
         """When a vendor's first request arrived and its last answer left: the fetch as the API saw it."""
@@ -156,6 +158,15 @@ class Counters:
         with self.lock:
             first, last = self.spans.get(vendor, (now, now))
             self.spans[vendor] = (first, max(last, now))
+
+    def served(self, vendor: str, seconds: float) -> None:
+        """Time one request of the vendor took to serve: the latency plus rendering and sending the answer."""
+        with self.lock:
+            self.serving[vendor] += seconds
+
+    def served_s(self, vendor: str) -> float:
+        with self.lock:
+            return float(self.serving[vendor])
 
     def span_s(self, vendor: str) -> float:
         with self.lock:
@@ -192,6 +203,9 @@ class SimulatorServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SimulatorServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the body waited for the
+    # client's delayed ACK, 40 ms on every answer on top of the configured latency.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # the simulator is quiet
         pass
@@ -239,9 +253,11 @@ class _Handler(BaseHTTPRequestHandler):
         vendor = api.prefix.strip("/").split("/")[0]
         self.server.counters.add(f"{vendor}_requests")
         self.server.counters.started(vendor)
+        began = time.monotonic()
         try:
             self._serve(api, vendor, parts, query, body)
         finally:
+            self.server.counters.served(vendor, time.monotonic() - began)
             self.server.counters.ended(vendor)
 
     def _serve(
