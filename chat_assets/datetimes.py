@@ -14,6 +14,7 @@ report was asked for decides; where it cannot, the reader says so instead of gue
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -153,11 +154,7 @@ def _fixed_width(fmt: _DateFormat, with_time: bool) -> tuple[str, str, int, int 
 
 
 def _read_fixed(
-    values: pa.Array,
-    present: np.ndarray,
-    fmt: _DateFormat,
-    with_time: bool,
-    extracted: dict[str, pa.Array] | None = None,
+    values: pa.Array, present: np.ndarray, fmt: _DateFormat, with_time: bool, extracted: dict[str, pa.Array]
 ) -> _Reading | None:
     """The column read by Arrow's strptime when every value is `fmt` zero-padded; None otherwise.
 
@@ -170,11 +167,9 @@ def _read_fixed(
     if twin is None:
         return None
     strp, regex, day_at, second_at = twin
-    shaped = None if extracted is None else extracted.get(regex)
-    if shaped is None:  # dd/mm/yyyy and mm/dd/yyyy share it
-        shaped = pc.fill_null(pc.match_substring_regex(values, regex), False)
-        if extracted is not None:
-            extracted[regex] = shaped
+    if regex not in extracted:  # dd/mm/yyyy and mm/dd/yyyy share it
+        extracted[regex] = pc.fill_null(pc.match_substring_regex(values, regex), False)
+    shaped = extracted[regex]
     if not np.all(shaped.to_numpy(zero_copy_only=False)[present]):
         return None
     stamps = pc.strptime(
@@ -208,6 +203,7 @@ def _read(
     `extracted` shares one regex pass between formats of the same shape with their parts in
     another order (dd/mm/yyyy and mm/dd/yyyy, both candidates for most days of a month).
     """
+    extracted = {} if extracted is None else extracted
     if (
         fmt is not None
         and FIXED_WIDTH
@@ -218,11 +214,9 @@ def _read(
     names = _GROUP.findall(regex)
     numbered = iter(range(len(names)))
     shape = _GROUP.sub(lambda _: f"(?P<g{next(numbered)}>", regex)
-    if extracted is None or shape not in extracted:
-        parts = pc.extract_regex(values, shape)
-        if extracted is not None:
-            extracted[shape] = parts
-    parts = parts if extracted is None else extracted[shape]
+    if shape not in extracted:
+        extracted[shape] = pc.extract_regex(values, shape)
+    parts = extracted[shape]
 
     def part(name: str) -> pa.Array:
         return (
@@ -253,6 +247,17 @@ def _read(
     bad = [values[int(i)].as_py() for i in bad_rows[:3]]
     name = " ".join(p for p in ((fmt.name if fmt else ""), ("time" if with_time else "")) if p)
     return _Reading(name, micros, bad)
+
+
+def _readings(
+    values: pa.Array, present: np.ndarray, formats: tuple[_DateFormat, ...], with_time: bool
+) -> Iterator[_Reading]:
+    """The readings of the column by each of `formats` that reads every value's shape, in order."""
+    extracted: dict[str, pa.Array] = {}
+    for fmt in _shaped(values, present, formats, with_time):
+        reading = _read(values, present, fmt, with_time, extracted)
+        if reading is not None:
+            yield reading
 
 
 def _choose(
@@ -317,11 +322,7 @@ def parse_local(
         chosen = _choose([reading], present, what, None, sample)
         return pa.array(np.where(present, chosen.micros, 0), pa.duration("us"), mask=~present)
     candidates = tuple(f for f in DATE_FORMATS if formats is None or f.name in formats)
-    shaped = _shaped(text, present, candidates, kind == "datetime")
-    extracted: dict[str, pa.Array] = {}
-    readings = [
-        r for f in shaped if (r := _read(text, present, f, kind == "datetime", extracted)) is not None
-    ]
+    readings = list(_readings(text, present, candidates, kind == "datetime"))
     chosen = _choose(readings, present, what, expect, sample)
     if expect is not None:
         expected_day = (np.datetime64(expect, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
@@ -345,9 +346,7 @@ def fits(values: pa.Array, kind: str) -> bool:
         return False
     if kind == "time":
         return _read(text, present, None, True) is not None
-    shaped = _shaped(text, present, DATE_FORMATS, kind == "datetime")
-    extracted: dict[str, pa.Array] = {}
-    return any(_read(text, present, f, kind == "datetime", extracted) is not None for f in shaped)
+    return next(_readings(text, present, DATE_FORMATS, kind == "datetime"), None) is not None
 
 
 def combine(day: pa.Array, time_of_day: pa.Array) -> pa.Array:
