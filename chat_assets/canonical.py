@@ -238,7 +238,7 @@ def read_json_many(
         if index > first:
             data += b"\n"
         data += head
-        data += doc.strip()
+        data += doc  # not stripped: spaces around a line's document are JSON whitespace
         data += tail
         del doc
         if len(data) >= JSON_PIECE_BYTES or index == total - 1:

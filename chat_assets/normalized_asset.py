@@ -61,13 +61,13 @@ class NormalizeInput:
 
     def files(self, prefix: str = "", suffix: str = "") -> list[tuple[str, dict[str, Any]]]:
         """(relative path, manifest entry) of the fetch's files, in fetch order."""
+        raw_dir = self.store.raw_dir(self.vendor, self.day, self.account)
         out = []
         for entry in self.manifest.get("files", []):
             name = entry["name"]
             if entry.get("superseded"):  # kept as received, replaced by a later answer in the same fetch
                 continue
             if name.startswith(prefix) and name.endswith(suffix):
-                raw_dir = self.store.raw_dir(self.vendor, self.day, self.account)
                 out.append((self.store.raw_file(raw_dir, self.manifest, entry), entry))
         return out
 

