@@ -230,3 +230,39 @@ def test_wolkvox_range_answers_are_redacted_and_failures_name_the_range(tmp_path
     ):
         client.fetch_day(f, "2025-10-03", "0042")
     assert all(token.encode() not in p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+
+
+def test_wolkvox_asks_the_next_range_while_the_days_of_the_current_one_are_recorded(tmp_path: Path) -> None:
+    """One range ahead, on one thread: a range's failure still fails only its own days."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["date_ini"][:8])
+        if len(asked) == 2:
+            return httpx.Response(401, json={"msg": "PLEASE ENTER THE WOLKVOX-TOKEN"})
+        return httpx.Response(200, json={"msg": "ok", "data": [{"conn_id": "1", "conversation": [
+            {"from": "CUSTOMER", "date": "2025-09-02 10:00:00", "message": "hola"}]}]})  # fmt: skip
+
+    store = DataStore(str(tmp_path / "data"))
+    client = WolkvoxClient(
+        "https://wv.test", "tok", TZ, state=tmp_path, min_interval_s=0, store=store, policy=FAST,
+        transport=httpx.MockTransport(answer),
+    )  # fmt: skip
+    days = [f"2025-09-{d:02d}" for d in range(1, 31)] + [f"2025-10-{d:02d}" for d in range(1, 11)]
+    client.prepare(days)
+    try:
+        with store.raw_fetch("wolkvox", days[0], "0042", {}, redact=client.redact) as f:
+            client.fetch_day(f, days[0], "0042")
+        # Recording the first day asked for the second range too, without waiting for its days.
+        client.ranges[("0042", "2025-10-02", "2025-10-10")].result(timeout=10)
+        assert asked == ["20250901", "20251002"]
+        with store.raw_fetch("wolkvox", days[30], "0042", {}, redact=client.redact) as f:
+            client.fetch_day(f, days[30], "0042")  # 2025-10-01: still the first range's last day
+        with (
+            pytest.raises(VendorError, match=r"2025-10-02\.\.2025-10-10"),
+            store.raw_fetch("wolkvox", days[31], "0042", {}, redact=client.redact) as f,
+        ):
+            client.fetch_day(f, days[31], "0042")
+        assert len(asked) == 2  # each range asked once
+    finally:
+        client.close()

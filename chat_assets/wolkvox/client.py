@@ -14,6 +14,9 @@
   every day's manifest references the answers that cover it; the normalizer keeps, of a range
   answer, the conversations with a message in that day (what a one-day window returns). Today
   (intraday refreshes) and a lone day are still asked as one-day windows.
+- The next range is asked while the days of the current one are recorded (one range ahead, on
+  one thread, so still one caller): a year's 365 manifests were written between its 12 calls and
+  left the token idle for as long as the calls themselves took.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -173,7 +177,11 @@ class WolkvoxClient(HttpVendorClient):
         self.timezone = timezone
         self.store = store
         self.plan: dict[str, tuple[str, str]] = {}
-        self.ranges: dict[tuple[str, str, str], list[Answer] | VendorError] = {}
+        #: The planned ranges in order, and each asked range's answers (or the error that ended it).
+        self.spans: list[tuple[str, str]] = []
+        self.ranges: dict[tuple[str, str, str], Future[list[Answer] | VendorError]] = {}
+        #: One thread asks the ranges, so the next can be on its way while a day is recorded.
+        self.ahead = ThreadPoolExecutor(1, thread_name_prefix="wolkvox-ranges")
         self.max_records = max_records
         self.daily_quota = daily_quota
         self.redact = Redactor([token])
@@ -288,6 +296,20 @@ class WolkvoxClient(HttpVendorClient):
         """Plan the run's closed days as windows of up to 31 days (module docstring)."""
         today = datetime.now(ZoneInfo(self.timezone)).date().isoformat()
         self.plan = plan_ranges(days, today) if self.store is not None else {}
+        self.spans = sorted(set(self.plan.values()))
+
+    def _ask(self, server: str, span: tuple[str, str]) -> Future[list[Answer] | VendorError]:
+        """The range's answers, asked once (on the ranges' thread) however many days use them."""
+        key = (server, *span)
+        if key not in self.ranges:
+            self.ranges[key] = self.ahead.submit(self._range_or_error, server, *span)
+        return self.ranges[key]
+
+    def _range_or_error(self, server: str, first: str, last: str) -> list[Answer] | VendorError:
+        try:
+            return self._range(server, first, last)
+        except VendorError as error:
+            return error  # every day of the range fails with it, named with the range
 
     def _range(self, server: str, first: str, last: str) -> list[Answer]:
         assert self.store is not None
@@ -311,6 +333,11 @@ class WolkvoxClient(HttpVendorClient):
             answer.info = {**info, **answer.info}
         return answers
 
+    def close(self) -> None:
+        # A step that stops early does not go on asking ranges it will not record.
+        self.ahead.shutdown(wait=True, cancel_futures=True)
+        super().close()
+
     def fetch_day(self, fetch: RawFetch, day: str, server: str) -> None:
         start, end = day_bounds(day, self.timezone)
         span = self.plan.get(day)
@@ -323,13 +350,11 @@ class WolkvoxClient(HttpVendorClient):
             kept = len(answers) - len(superseded)
             fetch.note(windows=kept, superseded_windows=len(superseded))
         else:
-            key = (server, *span)
-            if key not in self.ranges:
-                try:
-                    self.ranges[key] = self._range(server, *span)
-                except VendorError as error:
-                    self.ranges[key] = error  # every day of the range fails with it, named with the range
-            got = self.ranges[key]
+            asked = self._ask(server, span)
+            following = self.spans.index(span) + 1
+            if following < len(self.spans):
+                self._ask(server, self.spans[following])
+            got = asked.result()
             if isinstance(got, VendorError):
                 raise got
             used = [a for a in got if a.ini < end and a.end >= start]
