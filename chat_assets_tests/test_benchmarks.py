@@ -62,6 +62,7 @@ def test_normalize_and_derived_benchmarks_print_their_lines() -> None:
     for vendor in ("jelou", "multichat"):
         assert figures[f"normalize.{vendor}.msgs_per_s_per_core"] > 0
         assert figures[f"normalize.{vendor}.peak_rss_mb"] > 0
+        assert 0 < figures[f"normalize.{vendor}.imports_rss_mb"] <= figures[f"normalize.{vendor}.peak_rss_mb"]
         assert figures[f"normalize.{vendor}.ratio_to_pyarrow"] > 0
     figures = bench("benchmarks.derived", "--days", "3", "--conversations", "5")
     assert figures["derived.days"] == 3 and figures["derived.messages"] > 0 and figures["derived.year_s"] > 0
