@@ -163,4 +163,7 @@ def read_csv(data: bytes) -> tuple[pa.Table, Dialect]:
             quoted_strings_can_be_null=False,
         ),
     )
+    # The parser's blocks go back to the system now: they are freed, but the allocator kept them
+    # (measured: 35 MB beside a 21 MB table from a 19 MB file), below everything that follows.
+    pa.default_memory_pool().release_unused()
     return table, Dialect(encoding, delimiter, replaced)
