@@ -213,12 +213,14 @@ def forget_peak() -> None:
 def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out: Any) -> None:
     """In a fresh process: our normalizer first (peak RSS read right after), then the pyarrow baseline."""
     one_core()
+    from chat_assets import memory
     from chat_assets.normalized_asset import NormalizeInput
     from chat_assets.storage import DataStore
 
     store = DataStore(root)
     manifest = store.raw_manifest(vendor, DAY, "bench")
     module = importlib.import_module(f"chat_assets.{vendor}.normalize")
+    memory.map_large_blocks()  # as the normalized asset does when its step starts
     forget_peak()
     imports_mb = peak_rss_mb()
     ours, rows = [], 0
@@ -232,7 +234,7 @@ def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out
         ours.append(time.perf_counter() - start)
         rows = table.num_rows
         del table
-        pa.default_memory_pool().release_unused()  # as the normalized asset does after each day
+        memory.release_freed()  # as the normalized asset does after each day
     peak_mb = peak_rss_mb()
     _, _, baseline = render(vendor, conversations_per_day)
     theirs = []

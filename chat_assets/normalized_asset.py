@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from chat_assets import checks, partitions, schemas
+from chat_assets import checks, memory, partitions, schemas
 from chat_assets.asset_metadata import column_schema, table_metadata
 from chat_assets.cadence import FOLLOW_INPUTS, RANGE_POLICY
 from chat_assets.day_outcomes import DayOutcomes
@@ -172,6 +172,7 @@ def normalized_assets(
         resource: StoreResource = context.resources.store
         vendor_resource = getattr(context.resources, vendor) if with_vendor_resource else None
         store = resource.store()
+        memory.map_large_blocks()
         keys = [dg.AssetKey([vendor, table]) for table in tables]
         outcomes = DayOutcomes(context, vendor, keys, context.partition_keys)
         totals = dict.fromkeys(tables, 0)
@@ -213,9 +214,7 @@ def normalized_assets(
                 data = written[table][0]
                 store.write_table(table, day, vendor, data)
                 totals[table] += data.num_rows
-            # What the day freed goes back to the system before the next day: Arrow's allocator
-            # otherwise keeps it, and a long range then peaked ~60 MB higher from its second day on.
-            pa.default_memory_pool().release_unused()
+            memory.release_freed()  # before the next day (memory.py)
             if broken:
                 # In a whole range the check results say it and keep downstream unbuilt; a day recorded
                 # alone carries no check result, so there it fails instead.
