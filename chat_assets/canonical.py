@@ -229,21 +229,21 @@ def read_json_many(
         return schema.empty_table()
     head, tail = (b'{"' + wrap_key.encode() + b'":', b"}") if wrap_key else (b"", b"")
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    between = tail + b"\n" + head  # what ends one line and opens the next
     pieces: list[pa.Table] = []
-    data, first = bytearray(), 0
+    data, first = bytearray(head), 0
     for index in range(total):
         doc = read(index)
         if b"\n" in doc:
             doc = doc.replace(b"\r\n", b" ").replace(b"\n", b" ")
         if index > first:
-            data += b"\n"
-        data += head
+            data += between
         data += doc  # not stripped: spaces around a line's document are JSON whitespace
-        data += tail
         del doc
         if len(data) >= JSON_PIECE_BYTES or index == total - 1:
+            data += tail
             pieces.append(_read_piece(data, options, read, range(first, index + 1), schema, wrap_key))
-            data, first = bytearray(), index + 1
+            data, first = bytearray(head), index + 1
             pa.default_memory_pool().release_unused()  # the parser's working memory of the piece
     table = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces).combine_chunks()
     del pieces

@@ -71,8 +71,8 @@ class NormalizeInput:
                 out.append((self.store.raw_file(raw_dir, self.manifest, entry), entry))
         return out
 
-    def read(self, rel: str) -> bytes:
-        return self.store.read_bytes(rel)
+    def read(self, rel: str, size: int | None = None) -> bytes:
+        return self.store.read_bytes(rel, size)
 
     def read_json_documents(
         self,
@@ -85,7 +85,12 @@ class NormalizeInput:
         from chat_assets.canonical import read_json_many
 
         try:
-            return read_json_many(lambda index: self.read(files[index][0]), len(files), schema, wrap_key)
+            return read_json_many(
+                lambda index: self.read(files[index][0], files[index][1].get("bytes")),
+                len(files),
+                schema,
+                wrap_key,
+            )
         except ValueError as exc:
             index = exc.args[1] if len(exc.args) > 1 else 0
             raise self.payload_error(
