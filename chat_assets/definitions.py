@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from chat_assets import execution
 from chat_assets.alerts import alert_definitions
 from chat_assets.analytics.assets import LAYER_TAG
 from chat_assets.cadence import analytics_automation_sensor
@@ -41,6 +42,7 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> dg.Definition
     shared = dg.Definitions(
         sensors=[analytics_automation_sensor(followers)] if per_vendor else [],
         resources={"store": settings},
+        executor=execution.run_executor(),
     )
     # The vendors' secrets (and the state URL, which may hold a password) never reach an alert.
     secrets = [name for vendor in VENDORS for name in vendor.env.secrets] + ["CHAT_ASSETS_STATE_URL"]

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from chat_assets import checks, memory, partitions, schemas
+from chat_assets import checks, execution, memory, partitions, schemas
 from chat_assets.asset_metadata import column_schema, table_metadata
 from chat_assets.cadence import FOLLOW_INPUTS, RANGE_POLICY
 from chat_assets.day_outcomes import DayOutcomes
@@ -171,6 +171,7 @@ def normalized_assets(
         check_specs=check_specs,
         partitions_def=partitions_def,
         backfill_policy=RANGE_POLICY,
+        op_tags=execution.COMPUTE,
         required_resource_keys={"store", vendor} if with_vendor_resource else {"store"},
     )
     def _normalize(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 from pydantic import Field
 
-from chat_assets import partitions
+from chat_assets import execution, partitions
 from chat_assets.cadence import RANGE_POLICY, RAW_RETRY_POLICY
 from chat_assets.day_outcomes import DayOutcomes
 from chat_assets.errors import UnexpectedError, VendorError
@@ -180,6 +180,7 @@ def raw_asset(
         backfill_policy=RANGE_POLICY,
         retry_policy=RAW_RETRY_POLICY,
         pool=pool,
+        op_tags=execution.FETCH,
         required_resource_keys={"store", vendor},
     )
     def _raw(context: dg.AssetExecutionContext, config: RawFetchConfig) -> Iterator[dg.MaterializeResult]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import dagster as dg
 import pytest
 
+from chat_assets import execution
 from chat_assets.config import ConfigError
 from chat_assets.definitions import build_definitions, configured_vendors
 from chat_assets.settings import settings_from_env
@@ -66,6 +68,25 @@ def test_all_vendors_with_the_simulator_env(sim: Simulator) -> None:
         assert {f"{vendor}/raw", f"{vendor}/messages"} <= keys
     assert "multichat/captures" in keys
     dg.Definitions.validate_loadable(defs)
+
+
+def test_fetches_run_side_by_side_and_computing_steps_share_the_cores(sim: Simulator) -> None:
+    """Every step says whether it waits on a vendor or computes; the run's executor limits only the latter."""
+    defs = build_definitions(sim.env())
+    work = {
+        key.to_user_string(): node.node_def.tags.get(execution.WORK_TAG)
+        for node in defs.assets
+        if isinstance(node, dg.AssetsDefinition)
+        for key in node.keys
+    }
+    vendors = ("multichat", "wolkvox", "jelou", "neoagent", "wannabot")
+    assert {work[f"{v}/raw"] for v in vendors} == {"io"}
+    assert {tag for key, tag in work.items() if not key.endswith("/raw")} == {"cpu"}
+    assert defs.resolve_job_def("multichat_job").executor_def.name == execution.EXECUTOR_NAME
+    config = execution.executor_config()
+    limits = {limit["value"]: limit["limit"] for limit in config["tag_concurrency_limits"]}
+    assert limits["cpu"] == os.cpu_count() and limits["io"] >= len(vendors)
+    assert config["max_concurrent"] >= limits["cpu"] + limits["io"]
 
 
 def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:

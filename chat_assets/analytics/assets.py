@@ -16,7 +16,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chat_assets import checks, partitions
+from chat_assets import checks, execution, partitions
 from chat_assets.analytics.returning import CustomerWindow
 from chat_assets.analytics.tables import DayTables, connect
 from chat_assets.asset_metadata import column_schema
@@ -63,6 +63,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         group_name=vendor,
         partitions_def=partitions.daily(tz),
         backfill_policy=RANGE_POLICY,
+        op_tags=execution.COMPUTE,
         kinds={"parquet"},
         tags=_tags("conversations"),
         automation_condition=FOLLOW_INPUTS,
@@ -163,6 +164,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         ],
         partitions_def=partitions.daily(tz),
         backfill_policy=RANGE_POLICY,
+        op_tags=execution.COMPUTE,
         # Subsettable: a backfill or automation may target one of the two tables (and Dagster's backfill
         # refuses a non-subsettable multi-asset whose keys' targeted partitions differ).
         can_subset=True,
@@ -204,6 +206,7 @@ def build_derived_assets(vendor: str, tz: str) -> list[dg.AssetsDefinition]:
         group_name=vendor,
         partitions_def=partitions.daily(tz),
         backfill_policy=RANGE_POLICY,
+        op_tags=execution.COMPUTE,
         kinds={"parquet"},
         tags=_tags("sentiment_daily"),
         automation_condition=FOLLOW_INPUTS,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import dagster as dg
 
-from chat_assets import partitions
+from chat_assets import execution, partitions
 from chat_assets.cadence import RANGE_POLICY, RAW_RETRY_POLICY
 from chat_assets.day_outcomes import DayOutcomes
 from chat_assets.errors import UnexpectedError, VendorError
@@ -46,6 +46,7 @@ def build_assets(
         partitions_def=partitions_def,
         backfill_policy=RANGE_POLICY,
         retry_policy=RAW_RETRY_POLICY,
+        op_tags=execution.FETCH,
     )
     def wannabot_raw(
         context: dg.AssetExecutionContext,
