@@ -13,7 +13,8 @@ reuse instead of returning it:
   second and third days of a range peaked 22-26 MB higher than its first without it, and level
   with it (`python -m benchmarks.normalize`).
 
-Called by the normalized assets (and the normalization benchmark, which measures what they do).
+Called by the normalized assets and the readers of large days (and the normalization benchmark,
+which measures what they do).
 """
 
 from __future__ import annotations
