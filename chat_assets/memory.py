@@ -20,7 +20,6 @@ which measures what they do).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 import pyarrow as pa
 
@@ -30,14 +29,10 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 128 * 1024
 
 
-def _mallopt() -> ctypes._CFuncPtr | None:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-    return getattr(libc, "mallopt", None)  # glibc; absent on macOS
-
-
 def map_large_blocks() -> bool:
     """Fix glibc's mmap threshold for this process (module docstring); False where there is no glibc."""
-    mallopt = _mallopt()
+    # The process's own symbols, as storage.py finds renameat2 (find_library would run ldconfig).
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc; absent on macOS
     return bool(mallopt is not None and mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1)
 
 

@@ -213,7 +213,7 @@ class DataStore:
             return self.fs.cat_file(self.abspath(rel))
         fd = os.open(self.abspath(rel), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            if size is not None:
+            if isinstance(size, int) and size >= 0:
                 data = os.read(fd, size + 1)
                 if len(data) == size:
                     return data

@@ -205,7 +205,7 @@ def test_sweep_ignores_a_folder_that_vanished_after_listing(store: DataStore, mo
     assert store.sweep_staging() == 0
 
 
-@pytest.mark.parametrize("size", [None, 0, 5, 11, 12, 10_000])
+@pytest.mark.parametrize("size", [None, -1, 0, 5, 11, 12, 10_000])
 def test_read_bytes_gives_the_whole_file_whatever_size_the_manifest_claims(
     tmp_path: Path, size: int | None
 ) -> None:
