@@ -4,19 +4,21 @@ A day's returning customers are those seen on any of the previous `LOOKBACK_DAYS
 those days' conversations for every day of a backfill reads each file thirty times (a year: about
 11,000 reads per vendor). The window slides instead: each earlier day's distinct (account,
 customer_id) pairs are read once, the days a step computes itself are added as they are computed,
-and days that fall out of the window are dropped.
+and days that fall out of the window are dropped. Within a range computed at once the SQL itself
+looks back over the range's own days (`tables.ENGAGEMENT`); the window supplies the days before it.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pyarrow as pa
 
-from chat_assets.analytics.tables import EARLIER_SCHEMA
+from chat_assets.analytics.tables import EARLIER_SCHEMA, LOOKBACK_DAYS
 from chat_assets.storage import DataStore
 
-LOOKBACK_DAYS = 30
+_PAIRS = pa.schema([EARLIER_SCHEMA.field("account"), EARLIER_SCHEMA.field("customer_id")])
 
 
 class CustomerWindow:
@@ -27,21 +29,26 @@ class CustomerWindow:
     def _read(self, day: str) -> pa.Table:
         table = self.store.read_table("conversations", day, self.vendor, columns=["account", "customer_id"])
         if table is None or not table.num_rows:
-            return EARLIER_SCHEMA.empty_table()
+            return _PAIRS.empty_table()
         return (
             table.filter(table["customer_id"].is_valid()).group_by(["account", "customer_id"]).aggregate([])
         )
 
     def earlier(self, day: str) -> pa.Table:
-        """Every (account, customer_id) seen on the `days` days before `day`."""
+        """Every (day, account, customer_id) seen on the `days` days before `day`."""
         first = date.fromisoformat(day)
         wanted = [(first - timedelta(days=back)).isoformat() for back in range(1, self.days + 1)]
         self.by_day = {d: t for d, t in self.by_day.items() if d in wanted}
         for d in wanted:
             if d not in self.by_day:
                 self.by_day[d] = self._read(d)
-        return pa.concat_tables([self.by_day[d].cast(EARLIER_SCHEMA) for d in wanted])
+        return pa.concat_tables([_dated(d, self.by_day[d]) for d in wanted])
 
     def add(self, day: str, customers: pa.Table) -> None:
-        """Day `day`'s customers, as just computed (the next days need not read its file)."""
-        self.by_day[day] = customers
+        """Day `day`'s (account, customer_id) pairs, as just computed (no need to read its file)."""
+        self.by_day[day] = customers.select(["account", "customer_id"])
+
+
+def _dated(day: str, pairs: pa.Table) -> pa.Table:
+    days = pa.array(np.full(pairs.num_rows, np.datetime64(day, "D")), pa.date32())
+    return pa.table([days, pairs["account"], pairs["customer_id"]], schema=EARLIER_SCHEMA)

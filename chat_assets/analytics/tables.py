@@ -1,8 +1,10 @@
 """How each derived table is computed from canonical messages: DuckDB SQL over Arrow tables.
 
-One in-memory DuckDB connection per computation; the day's messages are handed to it as an Arrow
-table (zero copy), so the same SQL serves a local data dir and an object store (the storage layer
-reads the Parquet bytes). The SQL is the definition; the README repeats it in words:
+One in-memory DuckDB connection per step; a batch of days' messages is handed to it as one Arrow
+table with a `day` column (zero copy), every query groups by `day` first, and each result is cut
+back into days, so a day's tables are the same whether it is computed alone or within a range. The
+same SQL serves a local data dir and an object store (the storage layer reads the Parquet bytes).
+The SQL is the definition; the README repeats it in words:
 
 - A conversation's times come from its messages. When any message of a conversation has no time
   (Neoagent, Wannabot give none per message) the metrics that need them (ended_at, duration_s,
@@ -25,11 +27,19 @@ reads the Parquet bytes). The SQL is the definition; the README repeats it in wo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chat_assets import schemas
 from chat_assets.sentiment.backends import NEGATIVE_AT, POSITIVE_AT
+
+#: The look-back of `returning_customers`: a day's customer is returning when seen with the same
+#: vendor account on any of this many days before.
+LOOKBACK_DAYS = 30
 
 # Vendor sentiment vocabularies (Wolkvox `feeling`) folded to our three classes.
 PROVIDER_LABELS = {
@@ -62,10 +72,10 @@ WITH m AS (
         sender_role = 'agent' AS is_agent,
         sender_role IN ('bot', 'agent') AS is_reply,
         min(seq) FILTER (WHERE sender_role = 'customer')
-            OVER (PARTITION BY provider, account, conversation_id) AS first_customer_seq
+            OVER (PARTITION BY day, provider, account, conversation_id) AS first_customer_seq
     FROM messages
 ), g AS (
-    SELECT provider, account, conversation_id,
+    SELECT day, provider, account, conversation_id,
         count(*) AS n_messages,
         count(*) FILTER (WHERE is_customer) AS n_customer,
         count(*) FILTER (WHERE is_bot) AS n_bot,
@@ -87,19 +97,19 @@ WITH m AS (
         avg(sentiment) FILTER (WHERE is_customer)::FLOAT AS sentiment,
         bool_or(complaint) FILTER (WHERE is_customer) AS complaint
     FROM m
-    GROUP BY provider, account, conversation_id
+    GROUP BY day, provider, account, conversation_id
 ), vendor_counts AS (
-    SELECT provider, account, conversation_id, provider_sentiment, count(*) AS n, max(seq) AS last
+    SELECT day, provider, account, conversation_id, provider_sentiment, count(*) AS n, max(seq) AS last
     FROM m
     WHERE is_customer AND provider_sentiment IS NOT NULL
     GROUP BY ALL
 ), vendor_top AS (
-    SELECT provider, account, conversation_id,
+    SELECT day, provider, account, conversation_id,
         first(provider_sentiment ORDER BY n DESC, last DESC) AS provider_sentiment
     FROM vendor_counts
     GROUP BY ALL
 )
-SELECT g.provider, g.account, g.conversation_id, channel, customer_id, customer_name, agent_name,
+SELECT g.day, g.provider, g.account, g.conversation_id, channel, customer_id, customer_name, agent_name,
     started_at,
     CASE WHEN missing_times THEN NULL ELSE last_at END AS ended_at,
     CASE WHEN missing_times THEN NULL
@@ -119,23 +129,31 @@ SELECT g.provider, g.account, g.conversation_id, channel, customer_id, customer_
     complaint,
     first_reply_seq IS NOT NULL AS has_reply,
     first_reply_seq IS NOT NULL AND NOT coalesce(last_customer_seq > first_reply_seq, false) AS abandoned
-FROM g LEFT JOIN vendor_top v USING (provider, account, conversation_id)
+FROM g LEFT JOIN vendor_top v USING (day, provider, account, conversation_id)
 """
 
 CONVERSATIONS = f"""
-SELECT {", ".join(schemas.CONVERSATIONS.names)} FROM conv ORDER BY provider, account, conversation_id
+SELECT day, {", ".join(schemas.CONVERSATIONS.names)} FROM conv ORDER BY day, provider, account, conversation_id
 """
 
-ENGAGEMENT = """
+ENGAGEMENT = f"""
 WITH day_customers AS (
-    SELECT DISTINCT provider, account, customer_id FROM conv WHERE customer_id IS NOT NULL
+    SELECT DISTINCT day, provider, account, customer_id FROM conv WHERE customer_id IS NOT NULL
+), seen AS (
+    SELECT day, account, customer_id FROM day_customers
+    UNION ALL
+    SELECT day, account, customer_id FROM earlier
 ), returners AS (
-    SELECT provider, account, count(*) AS returning_customers
+    SELECT day, provider, account, count(*) AS returning_customers
     FROM day_customers d
-    WHERE EXISTS (SELECT 1 FROM earlier e WHERE e.account = d.account AND e.customer_id = d.customer_id)
+    WHERE EXISTS (
+        SELECT 1 FROM seen s
+        WHERE s.account = d.account AND s.customer_id = d.customer_id
+            AND s.day < d.day AND s.day >= d.day - {LOOKBACK_DAYS}
+    )
     GROUP BY ALL
 )
-SELECT c.provider, c.account,
+SELECT c.day, c.provider, c.account,
     count(*)::INTEGER AS conversations,
     sum(n_messages)::INTEGER AS messages,
     sum(n_customer)::INTEGER AS customer_messages,
@@ -152,20 +170,20 @@ SELECT c.provider, c.account,
     avg(handoff::DOUBLE) AS handoff_rate,
     avg((fallback_count > 0)::DOUBLE) AS fallback_rate,
     count(*) FILTER (WHERE abandoned) / nullif(count(*) FILTER (WHERE has_reply), 0) AS abandonment_rate
-FROM conv c LEFT JOIN returners r USING (provider, account)
-GROUP BY c.provider, c.account
-ORDER BY c.provider, c.account
+FROM conv c LEFT JOIN returners r USING (day, provider, account)
+GROUP BY c.day, c.provider, c.account
+ORDER BY c.day, c.provider, c.account
 """
 
 AGENTS = """
-SELECT provider, account, agent_name,
+SELECT day, provider, account, agent_name,
     count(*)::INTEGER AS conversations,
     median(first_response_s) AS first_response_median_s,
     avg(sentiment::DOUBLE) AS customer_sentiment_mean
 FROM conv
 WHERE agent_name IS NOT NULL AND n_agent > 0
 GROUP BY ALL
-ORDER BY provider, account, agent_name
+ORDER BY day, provider, account, agent_name
 """
 
 _VENDOR_LABEL = "CASE lower(provider_sentiment) {} END".format(
@@ -174,13 +192,13 @@ _VENDOR_LABEL = "CASE lower(provider_sentiment) {} END".format(
 
 SENTIMENT = f"""
 WITH m AS (
-    SELECT provider, account, sentiment,
+    SELECT day, provider, account, sentiment,
         {_label("sentiment")} AS label,
         CASE WHEN sender_role = 'customer' THEN sentiment END AS customer_score,
         {_VENDOR_LABEL} AS vendor
     FROM messages
 ), by_message AS (
-    SELECT provider, account,
+    SELECT day, provider, account,
         count(sentiment) AS scored,
         avg(customer_score::DOUBLE) AS customer_sentiment_mean,
         count(*) FILTER (WHERE label = 'positive') AS positive,
@@ -190,7 +208,7 @@ WITH m AS (
         count(*) FILTER (WHERE vendor IS NOT NULL AND vendor = label) AS agrees
     FROM m GROUP BY ALL
 ), by_conversation AS (
-    SELECT provider, account,
+    SELECT day, provider, account,
         count(sentiment_label) AS scored,
         count(*) FILTER (WHERE sentiment_label = 'positive') AS positive,
         count(*) FILTER (WHERE sentiment_label = 'neutral') AS neutral,
@@ -199,7 +217,7 @@ WITH m AS (
         count(*) FILTER (WHERE complaint) AS complaints
     FROM conv GROUP BY ALL
 )
-SELECT provider, account,
+SELECT day, provider, account,
     m.scored::INTEGER AS scored_messages,
     customer_sentiment_mean,
     m.positive / nullif(m.scored, 0) AS positive_share,
@@ -213,11 +231,16 @@ SELECT provider, account,
     c.complaints / nullif(c.complaint_known, 0) AS complaint_share,
     compared::INTEGER AS provider_labeled_messages,
     agrees / nullif(compared, 0) AS provider_agreement_rate
-FROM by_message m LEFT JOIN by_conversation c USING (provider, account)
-ORDER BY provider, account
+FROM by_message m LEFT JOIN by_conversation c USING (day, provider, account)
+ORDER BY day, provider, account
 """
 
-EARLIER_SCHEMA = pa.schema([pa.field("account", pa.string()), pa.field("customer_id", pa.string())])
+CUSTOMERS = "SELECT DISTINCT day, account, customer_id FROM conv WHERE customer_id IS NOT NULL ORDER BY day"
+
+#: Customers seen on the days before a range: the look-back window's rows.
+EARLIER_SCHEMA = pa.schema(
+    [pa.field("day", pa.date32()), pa.field("account", pa.string()), pa.field("customer_id", pa.string())]
+)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -228,28 +251,44 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-class DayTables:
-    """The derived tables of one day's messages.
+def _with_day(day: str, messages: pa.Table) -> pa.Table:
+    messages = schemas.conform("messages", messages)
+    days = np.full(messages.num_rows, np.datetime64(day, "D"))
+    return messages.append_column("day", pa.array(days, pa.date32()))
 
-    `earlier` holds the (account, customer_id) pairs seen on the previous days of the look-back,
-    for `returning_customers`; without it nobody is returning. Given `con`, the day is computed in
-    that connection (a ranged step opens one: a connection costs about as much as a day's query)
-    and it stays open; else a connection of its own is opened and closed with the context.
+
+class RangeTables:
+    """The derived tables of several days' messages, each query run once for all of them.
+
+    A day's query costs DuckDB a few milliseconds whatever its size (planning, the window
+    function, handing back Arrow), so a backfill of a year spent more time starting queries than
+    computing; the days of a range are therefore stacked with a `day` column, every query groups
+    by it first, and each result is cut back into days. A day's tables are the same as if the
+    day were computed alone. `earlier` holds the (day, account, customer_id) triples of the
+    `LOOKBACK_DAYS` days before the first one, for `returning_customers` (the range's own days
+    count for the days after them); without it nobody is returning on the first days. Given
+    `con`, the range is computed in that connection and it stays open; else a connection of its
+    own is opened and closed with the context.
     """
 
     def __init__(
         self,
-        messages: pa.Table,
+        days: Mapping[str, pa.Table],
         earlier: pa.Table | None = None,
         con: duckdb.DuckDBPyConnection | None = None,
     ):
+        self.days = list(days)
         self.own = con is None
         self.con = connect() if con is None else con
-        self.con.register("messages", schemas.conform("messages", messages))
+        stacked = [_with_day(day, messages) for day, messages in days.items()]
+        self.con.register(
+            "messages",
+            pa.concat_tables(stacked) if stacked else _with_day("2000-01-01", schemas.empty("messages")),
+        )
         self.con.register("earlier", earlier if earlier is not None else EARLIER_SCHEMA.empty_table())
         self.con.execute(CONVERSATION_TABLE)
 
-    def __enter__(self) -> DayTables:
+    def __enter__(self) -> RangeTables:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -258,28 +297,78 @@ class DayTables:
         if self.own:
             self.con.close()
 
-    def _query(self, table: str, sql: str) -> pa.Table:
-        return schemas.conform(table, self.con.sql(sql).to_arrow_table())
+    def _split(self, sql: str) -> dict[str, pa.Table]:
+        """The result of `sql` (ordered by day first) as one table per day of the range."""
+        result = self.con.sql(sql).to_arrow_table()
+        by_day = {day: result.slice(0, 0) for day in self.days}
+        runs = pc.run_end_encode(result.column("day").combine_chunks())
+        start = 0
+        for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+            by_day[day.isoformat()] = result.slice(start, end - start)
+            start = end
+        return {day: table.drop_columns(["day"]) for day, table in by_day.items()}
+
+    def _query(self, table: str, sql: str) -> dict[str, pa.Table]:
+        return {day: schemas.conform(table, t) for day, t in self._split(sql).items()}
+
+    def conversations(self) -> dict[str, pa.Table]:
+        return self._query("conversations", CONVERSATIONS)
+
+    def engagement(self) -> dict[str, pa.Table]:
+        return self._query("engagement_daily", ENGAGEMENT)
+
+    def agents(self) -> dict[str, pa.Table]:
+        return self._query("agent_daily", AGENTS)
+
+    def sentiment(self) -> dict[str, pa.Table]:
+        return self._query("sentiment_daily", SENTIMENT)
+
+    def customers(self) -> dict[str, pa.Table]:
+        """Each day's distinct (account, customer_id) pairs: its entry in the look-back window."""
+        return self._split(CUSTOMERS)
+
+
+class DayTables:
+    """The derived tables of one day's messages (a range of one day; which day is immaterial).
+
+    `earlier` holds the (account, customer_id) pairs seen on the days of the look-back.
+    """
+
+    DAY = "2000-01-31"
+
+    def __init__(
+        self,
+        messages: pa.Table,
+        earlier: pa.Table | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ):
+        if earlier is not None:
+            before = np.full(earlier.num_rows, np.datetime64(self.DAY, "D") - 1)
+            earlier = pa.table(
+                {"day": pa.array(before, pa.date32()), **{n: earlier[n] for n in ("account", "customer_id")}},
+                schema=EARLIER_SCHEMA,
+            )
+        self.range = RangeTables({self.DAY: messages}, earlier, con)
+
+    def __enter__(self) -> DayTables:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.range.__exit__(*exc)
 
     def conversations(self) -> pa.Table:
-        return self._query("conversations", CONVERSATIONS)
+        return self.range.conversations()[self.DAY]
 
     def conversation_flags(self) -> dict[str, dict[str, bool]]:
         """`has_reply` and `abandoned` per conversation id: the engagement inputs no table stores."""
-        rows = self.con.sql("SELECT conversation_id, has_reply, abandoned FROM conv").fetchall()
+        rows = self.range.con.sql("SELECT conversation_id, has_reply, abandoned FROM conv").fetchall()
         return {cid: {"has_reply": reply, "abandoned": abandoned} for cid, reply, abandoned in rows}
 
     def engagement(self) -> pa.Table:
-        return self._query("engagement_daily", ENGAGEMENT)
+        return self.range.engagement()[self.DAY]
 
     def agents(self) -> pa.Table:
-        return self._query("agent_daily", AGENTS)
+        return self.range.agents()[self.DAY]
 
     def sentiment(self) -> pa.Table:
-        return self._query("sentiment_daily", SENTIMENT)
-
-    def customers(self) -> pa.Table:
-        """The day's distinct (account, customer_id) pairs: its entry in the look-back window."""
-        return self.con.sql(
-            "SELECT DISTINCT account, customer_id FROM conv WHERE customer_id IS NOT NULL"
-        ).to_arrow_table()
+        return self.range.sentiment()[self.DAY]
