@@ -78,8 +78,9 @@ def bound_s(vendor: str, requests: int, latency: float) -> float:
     return latency_bound
 
 
-def step_seconds(home: str) -> tuple[dict[str, float], dict[str, float]]:
-    """Each step's duration in the instance's one run, and the part of it spent recording materializations.
+def step_seconds(home: str) -> tuple[dict[str, float], dict[str, float], dict[str, tuple[float, float]]]:
+    """Each step's duration in the instance's one run, the part of it spent recording materializations,
+    and when it started and ended (seconds from the run's first step start).
 
     From the step's STEP_START, first ASSET_MATERIALIZATION and STEP_SUCCESS|FAILURE events.
     """
@@ -92,6 +93,7 @@ def step_seconds(home: str) -> tuple[dict[str, float], dict[str, float]]:
     first_recorded: dict[str, float] = {}
     seconds: dict[str, float] = {}
     recording: dict[str, float] = {}
+    ended: dict[str, float] = {}
     for event in instance.all_logs(run.run_id):
         if not event.is_dagster_event or event.step_key is None:
             continue
@@ -103,7 +105,10 @@ def step_seconds(home: str) -> tuple[dict[str, float], dict[str, float]]:
         elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
             seconds[step] = event.timestamp - started[step]
             recording[step] = event.timestamp - first_recorded.get(step, event.timestamp)
-    return seconds, recording
+            ended[step] = event.timestamp
+    first = min(started.values(), default=0.0)
+    spans = {step: (started[step] - first, ended[step] - first) for step in ended}
+    return seconds, recording, spans
 
 
 def vendor_of(step: str) -> str:
@@ -162,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         counters = sim.server.counters.snapshot()
         spans = {v: sim.server.counters.span_s(v) for v in VENDORS}
         served = {v: sim.server.counters.served_s(v) for v in VENDORS}
-        seconds, recording = step_seconds(str(home))
+        seconds, recording, step_spans = step_seconds(str(home))
         store = DataStore(str(data_dir))
         messages = {
             v: sum(_rows(store.read_table("messages", d, v, columns=["seq"])) for d in days) for v in VENDORS
@@ -217,7 +222,24 @@ def main(argv: list[str] | None = None) -> int:
             bench_line(f"backfill.{vendor}.derived_s", derived, "s"),
         ]
     print(f"\nwall time of the run: {wall:.1f} s for {sum(messages.values()):,} messages")
-    lines += [bench_line("backfill.days", days_n, "days"), bench_line("backfill.wall_s", wall, "s")]
+    # Where the wall time went: the fetches side by side, then what computing was left after them.
+    fetched = max((end for step, (_, end) in step_spans.items() if "raw" in step), default=0.0)
+    last = max((end for _, end in step_spans.values()), default=0.0)
+    computing = sum(v for k, v in seconds.items() if "raw" not in k)
+    cores = os.cpu_count() or 1
+    print(
+        f"steps: the last fetch ended {fetched:.1f} s after the first step started, the last step "
+        f"{last:.1f} s; normalization and derived steps took {computing:.1f} s in all "
+        f"({computing / cores:.1f} s on {cores} cores at the least)"
+    )
+    lines += [
+        bench_line("backfill.days", days_n, "days"),
+        bench_line("backfill.wall_s", wall, "s"),
+        bench_line("backfill.fetches_done_s", fetched, "s"),
+        bench_line("backfill.steps_done_s", last, "s"),
+        bench_line("backfill.after_fetches_s", last - fetched, "s"),
+        bench_line("backfill.computing_steps_s", computing, "s"),
+    ]
     print("\n".join(lines))
     return 0
 

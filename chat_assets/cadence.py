@@ -22,8 +22,10 @@ RAW_RETRY_POLICY = dg.RetryPolicy(
 #: Every asset takes a backfill's whole range in one run. Forced, and the cheaper choice: Dagster's
 #: CLI accepts `--partition-range` only for single-run assets; a run start-up costs seconds of
 #: CPU (a year in 7-day chunks would be 53 start-ups per vendor); Neoagent's limit counts
-#: requests, and one range request covers up to 31 days. What a single run used to cost, one bad
-#: day sinking the range, is gone: days end one by one (day_outcomes.py).
+#: requests, and one range request covers up to 31 days; the derived tables compute up to a
+#: month of days per DuckDB query (analytics/assets.py), half the cost of a query a day. What a
+#: single run used to cost, one bad day sinking the range, is gone: days end one by one
+#: (day_outcomes.py).
 RANGE_POLICY = dg.BackfillPolicy.single_run()
 
 #: Derived tables follow any updated input partition (a vendor that has not delivered a day yet

@@ -53,6 +53,14 @@ def test_backfill_benchmark_prints_every_vendor_against_its_bound() -> None:
         span = figures[f"backfill.{vendor}.api_span_s"]
         assert 0 < span <= figures[f"backfill.{vendor}.fetch_s"]
     assert figures["backfill.days"] == 2
+    # The fetches end before the last step (derived tables follow them), both inside the run.
+    assert (
+        0 < figures["backfill.fetches_done_s"] < figures["backfill.steps_done_s"] < figures["backfill.wall_s"]
+    )
+    assert figures["backfill.after_fetches_s"] == pytest.approx(
+        figures["backfill.steps_done_s"] - figures["backfill.fetches_done_s"], abs=2e-3
+    )
+    assert figures["backfill.computing_steps_s"] > 0
 
 
 def test_normalize_and_derived_benchmarks_print_their_lines() -> None:
