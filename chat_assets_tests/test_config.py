@@ -87,6 +87,8 @@ def test_fetches_run_side_by_side_and_computing_steps_share_the_cores(sim: Simul
     limits = {limit["value"]: limit["limit"] for limit in config["tag_concurrency_limits"]}
     assert limits["cpu"] == os.cpu_count() and limits["io"] >= len(vendors)
     assert config["max_concurrent"] >= limits["cpu"] + limits["io"]
+    # Steps fork from a server holding the loaded code location instead of each importing it again.
+    assert config["start_method"] == {"forkserver": {}}
 
 
 def test_secrets_are_env_var_references_not_values(sim: Simulator) -> None:
