@@ -10,7 +10,7 @@ a line; Wannabot's top-level arrays wrapped as `{"h": ...}`, which read_json req
 `pyarrow.csv.read_csv` (Multichat) on the same bytes, in the same process and on the same core: a
 parse into Arrow with no normalization at all, so the ratio says what our work costs on top. Each vendor runs in its
 own subprocess; the peak RSS reported is read right after our normalizer ran there (Python,
-pandas, Arrow and Dagster included), before the baseline runs. The RSS after importing the
+Arrow and Dagster included), before the baseline runs. The RSS after importing the
 normalizer, before it reads anything, is reported too (`.imports_rss_mb`), and the peak above it
 (`.working_mb`) beside twice the day's raw bytes: the part of the cap that is the day's.
 """

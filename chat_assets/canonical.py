@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
@@ -78,10 +77,35 @@ def local_to_utc(naive: pa.Array, tz: str) -> pa.Array:
     return aware.cast(pa.timestamp("us", tz="UTC"))
 
 
+def codes_of(values: pa.Array) -> np.ndarray:
+    """Equal values, equal integer codes (nulls share a code of their own).
+
+    Arrow and NumPy, not pandas: a Python object per value cost memory, and importing pandas alone
+    kept some 45 MB resident in every step's process.
+    """
+    return pc.dictionary_encode(as_array(values), null_encoding="encode").indices.to_numpy()
+
+
 def seq_within(conversation_ids: pa.Array) -> pa.Array:
     """0-based position of each row within its conversation, rows taken in their current order."""
-    ids = pd.Series(as_array(conversation_ids).to_numpy(zero_copy_only=False))
-    return pa.array(ids.groupby(ids, sort=False).cumcount().to_numpy(dtype=np.int32), pa.int32())
+    codes = codes_of(conversation_ids)
+    n = len(codes)
+    order = np.argsort(codes, kind="stable")
+    ranked = codes[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ranked[1:] != ranked[:-1]
+    rows = np.arange(n)
+    seq = np.empty(n, dtype=np.int32)
+    seq[order] = rows - np.maximum.accumulate(np.where(starts, rows, 0))
+    return pa.array(seq, pa.int32())
+
+
+def first_occurrences(values: pa.Array) -> pa.Array:
+    """True where a value (nulls included) appears for the first time."""
+    codes = codes_of(values)
+    keep = np.zeros(len(codes), dtype=bool)
+    keep[np.unique(codes, return_index=True)[1]] = True
+    return pa.array(keep)
 
 
 def positions_in_lists(list_array: pa.Array) -> pa.Array:
@@ -335,18 +359,20 @@ def split_leading_media_url(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Arra
 
 
 def first_within(conversation_ids: pa.Array, values: pa.Array) -> pa.Array:
-    """Each row gets its conversation's first non-null value (e.g. the channel only the bot's turns name)."""
+    """Rows without a value get their conversation's first value (e.g. the channel only the bot's turns
+    name); a row's own value is kept."""
     values = as_array(values)
     if not len(values) or values.null_count in (0, len(values)):
         return values
-    frame = pd.DataFrame(
-        {
-            "c": as_array(conversation_ids).to_numpy(zero_copy_only=False),
-            "v": values.to_numpy(zero_copy_only=False),
-        }
-    )
-    filled = frame.groupby("c", sort=False)["v"].transform("first")
-    return pa.array(filled.where(filled.notna(), None).to_list(), values.type)
+    codes = codes_of(conversation_ids)
+    present = values.is_valid().to_numpy(zero_copy_only=False)
+    valid = np.flatnonzero(present)
+    # The row of each conversation's first value, or -1 where it has none.
+    with_value, first = np.unique(codes[valid], return_index=True)
+    source = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    source[with_value] = valid[first]
+    rows = np.where(present, np.arange(len(codes)), source[codes])
+    return pc.take(values, pa.array(rows, mask=rows < 0))
 
 
 class MissingValueError(ValueError):

@@ -19,7 +19,6 @@ conversation that never falls silent across two midnights takes its id from D-1'
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -125,16 +124,27 @@ def read_results(inp: NormalizeInput) -> tuple[pa.Array, pa.Array, pa.Array, pa.
 
 
 class Tail:
-    """The previous day's last conversation of each customer: where today's first messages may belong."""
+    """The previous day's last conversation of each customer: where today's first messages may belong.
 
-    def __init__(self, frame: pd.DataFrame, message_ids: np.ndarray):
-        #: index customer -> start_us, last_us, count (messages of that conversation stored that day)
-        self.frame = frame
+    Per customer (`customers`, their ids): when that conversation started and last spoke (UTC
+    microseconds) and how many of its messages that day stored.
+    """
+
+    def __init__(
+        self,
+        customers: pa.Array,
+        start_us: np.ndarray,
+        last_us: np.ndarray,
+        count: np.ndarray,
+        message_ids: pa.Array,
+    ):
+        self.customers, self.start_us, self.last_us, self.count = customers, start_us, last_us, count
         self.message_ids = message_ids
 
     @classmethod
     def empty(cls) -> Tail:
-        return cls(pd.DataFrame(columns=["start_us", "last_us", "count"]), np.array([], dtype=object))
+        none = np.array([], dtype=np.int64)
+        return cls(pa.array([], pa.string()), none, none, none, pa.array([], pa.string()))
 
     @classmethod
     def of_day_before(cls, inp: NormalizeInput, silence_us: int) -> Tail | None:
@@ -147,17 +157,18 @@ class Tail:
         rows, _, _, sent_at = read_results(before)
         if not len(rows):
             return cls.empty()
-        frame = pd.DataFrame(
-            {
-                "customer": pc.fill_null(customers(rows)[0], "").to_numpy(zero_copy_only=False),
-                "us": pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False),
-            }
-        ).sort_values(["customer", "us"], kind="stable")
-        frame["segment"] = sessionize(frame["customer"].to_numpy(), frame["us"].to_numpy(), silence_us)
-        last = frame[frame["segment"] == frame.groupby("customer")["segment"].transform("max")]
-        tail = last.groupby("customer")["us"].agg(start_us="min", last_us="max", count="size")
-        ids = pc.drop_null(rows.field("messageId")).to_numpy(zero_copy_only=False)
-        return cls(tail, ids)
+        ordered = pa.table({"c": pc.fill_null(customers(rows)[0], ""), "us": pc.cast(sent_at, pa.int64())})
+        ordered = ordered.take(pc.sort_indices(ordered, sort_keys=[("c", "ascending"), ("us", "ascending")]))
+        codes = canonical.codes_of(ordered["c"])
+        us = ordered["us"].to_numpy()
+        segment = sessionize(codes, us, silence_us)
+        # Each customer's last row, and the first row of the conversation it ends.
+        last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
+        segment_starts = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
+        first = segment_starts[segment[last]]
+        ids = pc.drop_null(rows.field("messageId"))
+        names = canonical.as_array(ordered["c"]).take(pa.array(last))
+        return cls(names, us[first], us[last], last - first + 1, canonical.as_array(ids))
 
 
 def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, pa.Table]:
@@ -166,7 +177,7 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     tail = Tail.of_day_before(inp, silence_us) if len(rows) else None
     if tail is not None and len(tail.message_ids):
         # A message at the boundary that the day before also returned is stored there, once.
-        seen = pc.is_in(pc.fill_null(rows.field("messageId"), ""), pa.array(tail.message_ids, pa.string()))
+        seen = pc.is_in(pc.fill_null(rows.field("messageId"), ""), tail.message_ids)
         if pc.any(seen).as_py():
             keep = pc.invert(seen)
             rows, file_of, position, sent_at = (
@@ -210,18 +221,18 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
     segment_start = epoch[first_of_segment].copy()
     seq_offset = np.zeros(len(first_of_segment), dtype=np.int32)
-    if tail is not None and len(tail.frame):
+    if tail is not None and len(tail.customers):
         # A customer's first conversation of the day continues the day before's last one when it
         # began within the silence: one conversation, its id and seq counted from where it started.
         firsts = np.r_[True, customer_codes[first_of_segment][1:] != customer_codes[first_of_segment][:-1]]
         candidates = np.flatnonzero(firsts)
         first_ids = pc.take(customer_key, pa.array(first_of_segment[candidates]))
-        before = tail.frame.reindex(first_ids.to_numpy(zero_copy_only=False))
-        gap = segment_start[candidates] - before["last_us"].to_numpy(dtype=float, na_value=np.nan)
-        continued = candidates[gap <= silence_us]
-        matched = before[gap <= silence_us]
-        segment_start[continued] = matched["start_us"].to_numpy(dtype=np.int64)
-        seq_offset[continued] = matched["count"].to_numpy(dtype=np.int32)
+        at = pc.fill_null(pc.index_in(first_ids, tail.customers), -1).to_numpy()
+        near = np.zeros(len(at), dtype=bool)
+        near[at >= 0] = segment_start[candidates[at >= 0]] - tail.last_us[at[at >= 0]] <= silence_us
+        continued = candidates[near]
+        segment_start[continued] = tail.start_us[at[near]]
+        seq_offset[continued] = tail.count[at[near]]
         inp.notes["conversations_continued_from_the_day_before"] = len(continued)
     elif tail is None:
         inp.notes["day_before"] = "not fetched: conversations running in from it start on this day"

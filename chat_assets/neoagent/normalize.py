@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -70,8 +69,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     lo, hi = (pa.scalar(t, pa.timestamp("us", tz="UTC")) for t in (start, end))
     created = sessions.column("created")
     sessions = sessions.filter(pc.and_(pc.greater_equal(created, lo), pc.less(created, hi)))
-    unique = ~pd.Series(sessions.column("session").to_numpy(zero_copy_only=False)).duplicated()
-    sessions = sessions.filter(pa.array(unique.to_numpy()))
+    sessions = sessions.filter(canonical.first_occurrences(sessions.column("session")))
     lists = canonical.as_array(sessions.column("messages"))
     msgs = pc.list_flatten(lists)
     n = len(msgs)

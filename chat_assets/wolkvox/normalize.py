@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -143,8 +142,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     if not convs.num_rows:
         return {}
     # Within the day: one copy of each conversation (windows can overlap it).
-    first = ~pd.Series(convs.column("conn_id").to_numpy(zero_copy_only=False)).duplicated(keep="first")
-    convs = convs.filter(pa.array(first.to_numpy()))
+    convs = convs.filter(canonical.first_occurrences(convs.column("conn_id")))
 
     lists = canonical.as_array(convs.column("conversation"))
     msgs = pc.list_flatten(lists)
