@@ -61,6 +61,11 @@ def test_backfill_benchmark_prints_every_vendor_against_its_bound() -> None:
         figures["backfill.steps_done_s"] - figures["backfill.fetches_done_s"], abs=2e-3
     )
     assert figures["backfill.computing_steps_s"] > 0
+    # The CLI's time is what comes before the first step, the steps, and what comes after the last.
+    assert figures["backfill.before_steps_s"] > 0 and figures["backfill.after_steps_s"] >= 0
+    assert figures["backfill.before_steps_s"] + figures["backfill.steps_done_s"] + figures[
+        "backfill.after_steps_s"
+    ] == pytest.approx(figures["backfill.wall_s"], abs=0.5)
 
 
 def test_normalize_and_derived_benchmarks_print_their_lines() -> None:
