@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import numpy as np
 import pyarrow as pa
 
-from chat_assets.analytics.tables import EARLIER_SCHEMA, LOOKBACK_DAYS
+from chat_assets.analytics.tables import EARLIER_SCHEMA, LOOKBACK_DAYS, seen_on
 from chat_assets.storage import DataStore
 
 _PAIRS = pa.schema([EARLIER_SCHEMA.field("account"), EARLIER_SCHEMA.field("customer_id")])
@@ -42,13 +41,8 @@ class CustomerWindow:
         for d in wanted:
             if d not in self.by_day:
                 self.by_day[d] = self._read(d)
-        return pa.concat_tables([_dated(d, self.by_day[d]) for d in wanted])
+        return pa.concat_tables([seen_on(d, self.by_day[d]) for d in wanted])
 
     def add(self, day: str, customers: pa.Table) -> None:
         """Day `day`'s (account, customer_id) pairs, as just computed (no need to read its file)."""
         self.by_day[day] = customers.select(["account", "customer_id"])
-
-
-def _dated(day: str, pairs: pa.Table) -> pa.Table:
-    days = pa.array(np.full(pairs.num_rows, np.datetime64(day, "D")), pa.date32())
-    return pa.table([days, pairs["account"], pairs["customer_id"]], schema=EARLIER_SCHEMA)

@@ -251,10 +251,21 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def day_column(day: str, n: int) -> pa.Array:
+    """`n` rows of the date `day`: the column every query groups by first."""
+    return pa.array(np.full(n, np.datetime64(day, "D")), pa.date32())
+
+
+def seen_on(day: str, pairs: pa.Table) -> pa.Table:
+    """(account, customer_id) pairs seen on `day`, as rows of the look-back (`EARLIER_SCHEMA`)."""
+    return pa.table(
+        [day_column(day, pairs.num_rows), pairs["account"], pairs["customer_id"]], schema=EARLIER_SCHEMA
+    )
+
+
 def _with_day(day: str, messages: pa.Table) -> pa.Table:
     messages = schemas.conform("messages", messages)
-    days = np.full(messages.num_rows, np.datetime64(day, "D"))
-    return messages.append_column("day", pa.array(days, pa.date32()))
+    return messages.append_column("day", day_column(day, messages.num_rows))
 
 
 class RangeTables:
@@ -334,7 +345,7 @@ class DayTables:
     `earlier` holds the (account, customer_id) pairs seen on the days of the look-back.
     """
 
-    DAY = "2000-01-31"
+    DAY, BEFORE = "2000-01-31", "2000-01-30"
 
     def __init__(
         self,
@@ -342,13 +353,8 @@ class DayTables:
         earlier: pa.Table | None = None,
         con: duckdb.DuckDBPyConnection | None = None,
     ):
-        if earlier is not None:
-            before = np.full(earlier.num_rows, np.datetime64(self.DAY, "D") - 1)
-            earlier = pa.table(
-                {"day": pa.array(before, pa.date32()), **{n: earlier[n] for n in ("account", "customer_id")}},
-                schema=EARLIER_SCHEMA,
-            )
-        self.range = RangeTables({self.DAY: messages}, earlier, con)
+        dated = None if earlier is None else seen_on(self.BEFORE, earlier)
+        self.range = RangeTables({self.DAY: messages}, dated, con)
 
     def __enter__(self) -> DayTables:
         return self

@@ -78,6 +78,11 @@ def sessionize(customer: np.ndarray, epoch_us: np.ndarray, silence_us: int) -> n
     return np.cumsum(new) - 1
 
 
+def segment_starts(segment: np.ndarray) -> np.ndarray:
+    """The first row of each segment `sessionize` numbered."""
+    return np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
+
+
 def customers(rows: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Each message's customer id and name: the sender of user messages, the recipient otherwise."""
     by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
@@ -164,8 +169,7 @@ class Tail:
         segment = sessionize(codes, us, silence_us)
         # Each customer's last row, and the first row of the conversation it ends.
         last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
-        segment_starts = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
-        first = segment_starts[segment[last]]
+        first = segment_starts(segment)[segment[last]]
         ids = pc.drop_null(rows.field("messageId"))
         names = canonical.as_array(ordered["c"]).take(pa.array(last))
         return cls(names, us[first], us[last], last - first + 1, canonical.as_array(ids))
@@ -216,9 +220,9 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     epoch = pc.cast(sent_at, pa.int64()).to_numpy(zero_copy_only=False)
     # Customers as integer codes (equal codes, equal ids): sessionizing compares neighbours only,
     # and a Python string per message cost memory; ids are spelled out below only where needed.
-    customer_codes = pc.dictionary_encode(customer_key).indices.to_numpy(zero_copy_only=False)
+    customer_codes = canonical.codes_of(customer_key)
     segment = sessionize(customer_codes, epoch, silence_us)
-    first_of_segment = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
+    first_of_segment = segment_starts(segment)
     segment_start = epoch[first_of_segment].copy()
     seq_offset = np.zeros(len(first_of_segment), dtype=np.int32)
     if tail is not None and len(tail.customers):
