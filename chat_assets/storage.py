@@ -169,6 +169,12 @@ def _redact_bytes(redact: Callable[[str], str], data: bytes) -> bytes:
     return data if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
 
 
+#: (bytes, sha256) of the shared files written in this process, by absolute path. Every day of a
+#: range references the same answer (`RawFetch.reference`): reading and hashing it again for each
+#: day cost the whole answer per day. Safe to keep: a shared file is content-addressed, never rewritten.
+_SHARED_FACTS: dict[str, tuple[int, str]] = {}
+
+
 class DataStore:
     """The data directory. Paths given to and returned by it are relative to its root."""
 
@@ -425,6 +431,7 @@ class DataStore:
         rel = f"raw/{component(provider)}/_ranges/{component(account, 'account')}/{component(f'{stem}-{digest[:12]}{dot}{ext}')}"
         if not self.exists(rel):
             self.write_bytes(rel, data)
+        _SHARED_FACTS[self.abspath(rel)] = (len(data), digest)
         return rel
 
     # -- warehouse ---------------------------------------------------------------------
@@ -526,15 +533,14 @@ class RawFetch:
 
     def reference(self, rel: str, **info: Any) -> str:
         """Record a shared file (see `DataStore.write_shared`) as part of this fetch."""
-        data = self.store.read_bytes(rel)
+        known = _SHARED_FACTS.get(self.store.abspath(rel))
+        if known is None:
+            data = self.store.read_bytes(rel)
+            known = len(data), hashlib.sha256(data).hexdigest()
+            del data
+        size, digest = known
         self.files.append(
-            {
-                "name": rel.rsplit("/", 1)[1],
-                "path": rel,
-                "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                **info,
-            }
+            {"name": rel.rsplit("/", 1)[1], "path": rel, "bytes": size, "sha256": digest, **info}
         )
         return rel
 

@@ -107,11 +107,22 @@ def test_wolkvox_backfill_asks_31_day_windows_and_stores_each_day_as_one_day_win
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     days = [f"2025-09-{d:02d}" for d in range(1, 31)] + [f"2025-10-{d:02d}" for d in range(1, 11)]
+    reads: Counter[str] = Counter()
+    read_bytes = DataStore.read_bytes
+
+    def counted(self: DataStore, rel: str, size: int | None = None) -> bytes:
+        reads[rel] += 1
+        return read_bytes(self, rel, size)
+
+    monkeypatch.setattr(DataStore, "read_bytes", counted)
     with Simulator(SimulatorConfig(volume=(2, 4), wolkvox_hold_s=0.0)) as sim:
         defs, store = setup(sim, tmp_path, monkeypatch, ())
         assert materialize(defs, "group:wolkvox", days[0], days[-1], instance=instance).success
         # 40 days: one 31-day window and one of 9 days, not 40 calls (the token's bottleneck and quota).
         assert sim.counters()["wolkvox_requests"] == 2
+        # Normalizing the range parsed each window once, not once per day and again for the day after.
+        windows = {rel: n for rel, n in reads.items() if "/_ranges/" in rel}
+        assert len(windows) == 2 and set(windows.values()) == {1}, windows
         seen: dict[str, str] = {}
         for day in days:
             table = store.read_table("messages", day, "wolkvox")

@@ -16,8 +16,10 @@ message in the day (one with no dated message at all goes to the window's first 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -62,21 +64,54 @@ def window_files(store: DataStore, day: str, account: str, manifest: dict) -> li
     return out
 
 
-def _in_day(convs: pa.StructArray, entry: dict, day: str, tz: str) -> pa.Array:
-    """Which conversations of a range answer belong to `day` (a message in it), as a one-day window says."""
-    lists = convs.field("conversation")
-    dates = pc.fill_null(pc.list_flatten(lists).field("date"), "")
-    local = datetimes.parse_local(dates, "datetime", what="message `date`", formats=("yyyy-mm-dd",))
-    start, end = (bound.replace(tzinfo=None) for bound in day_bounds(day, tz))
-    inside = pc.and_(
-        pc.greater_equal(local, pa.scalar(start, pa.timestamp("us"))),
-        pc.less(local, pa.scalar(end, pa.timestamp("us"))),
-    )
-    parent = pc.list_parent_indices(lists)
-    hits = set(pc.filter(parent, pc.fill_null(inside, False)).to_pylist())
-    dated = set(pc.filter(parent, local.is_valid()).to_pylist())
-    first_day = datetime.strptime(str(entry["window_ini"]), "%Y%m%d%H%M%S").date().isoformat() == day
-    return pa.array([i in hits or (first_day and i not in dated) for i in range(len(convs))], pa.bool_())
+class Window:
+    """One window answer, parsed and checked once: its conversations and each message's local time.
+
+    A backfill's range answer covers up to 31 days and every one of them reads it (and the day
+    after reads it again for its previous-day ids): parsed per day, a day cost the whole window
+    twice, so normalizing a range grew with the window's size times its days.
+    """
+
+    def __init__(self, convs: pa.StructArray):
+        self.convs = convs
+
+    @functools.cached_property
+    def dates(self) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+        """Each message's local time, its conversation, and which conversations have a dated message."""
+        lists = self.convs.field("conversation")
+        dates = pc.fill_null(pc.list_flatten(lists).field("date"), "")
+        local = datetimes.parse_local(dates, "datetime", what="message `date`", formats=("yyyy-mm-dd",))
+        parent = pc.list_parent_indices(lists).to_numpy()
+        dated = np.zeros(len(self.convs), dtype=bool)
+        dated[parent[local.is_valid().to_numpy(zero_copy_only=False)]] = True
+        return local, parent, dated
+
+    def in_day(self, entry: dict, day: str, tz: str) -> pa.Array:
+        """Which conversations belong to `day` (a message in it), as a one-day window would say."""
+        local, parent, dated = self.dates
+        start, end = (bound.replace(tzinfo=None) for bound in day_bounds(day, tz))
+        inside = pc.and_(
+            pc.greater_equal(local, pa.scalar(start, pa.timestamp("us"))),
+            pc.less(local, pa.scalar(end, pa.timestamp("us"))),
+        )
+        hits = np.zeros(len(self.convs), dtype=bool)
+        hits[parent[pc.fill_null(inside, False).to_numpy(zero_copy_only=False)]] = True
+        first_day = datetime.strptime(str(entry["window_ini"]), "%Y%m%d%H%M%S").date().isoformat() == day
+        # A conversation with no dated message at all goes to the window's first day.
+        return pa.array(hits | (first_day & ~dated))
+
+
+@functools.lru_cache(maxsize=4)
+def _window(store: DataStore, rel: str, sha256: str) -> Window:
+    """The window stored at `rel` (content-addressed by `sha256`); cached because it serves many days."""
+    table = canonical.read_json(store.read_bytes(rel), WINDOW)
+    data = canonical.as_array(table.column("data"))
+    if data.null_count:
+        raise ValueError("'data' is missing or null")
+    convs = canonical.items(data, "conversation")
+    canonical.require(convs.field("conn_id"), "conn_id")
+    canonical.items(convs.field("conversation"), "message")
+    return Window(convs)
 
 
 def read_conversations(
@@ -89,20 +124,11 @@ def read_conversations(
     parts = []
     for rel, entry in files:
         try:
-            table = canonical.read_json(store.read_bytes(rel), WINDOW)
+            window = _window(store, rel, entry["sha256"])
+            keep = window.in_day(entry, day, tz) if day and tz and entry.get("window_ini") else None
         except ValueError as exc:
             raise ValueError(str(exc), rel) from None
-        data = canonical.as_array(table.column("data"))
-        try:
-            if data.null_count:
-                raise ValueError("'data' is missing or null")
-            convs = canonical.items(data, "conversation")
-            canonical.require(convs.field("conn_id"), "conn_id")
-            canonical.items(convs.field("conversation"), "message")
-            keep = _in_day(convs, entry, day, tz) if day and tz and entry.get("window_ini") else None
-        except ValueError as exc:
-            raise ValueError(str(exc), rel) from None
-        n = len(convs)
+        convs, n = window.convs, len(window.convs)
         parts.append(
             pa.table(
                 {
