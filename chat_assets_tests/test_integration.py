@@ -475,9 +475,25 @@ def test_jelou_conversation_across_midnight_is_one_conversation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     days = ("2025-10-02", "2025-10-03")
+    reads: Counter[str] = Counter()
+    read_bytes = DataStore.read_bytes
+
+    def counted(self: DataStore, rel: str, size: int | None = None) -> bytes:
+        reads[rel] += 1
+        return read_bytes(self, rel, size)
+
     with Simulator(SimulatorConfig(volume=(60, 80))) as sim:
         defs, store = setup(sim, tmp_path, monkeypatch, days)
+        monkeypatch.setattr(DataStore, "read_bytes", counted)
         assert materialize(defs, "group:jelou", days[0], days[1], instance=instance).success
+        # In a range the second day's tail is the first day's pages as already read, not a second read.
+        pages = {rel: n for rel, n in reads.items() if "/page-" in rel}
+        assert pages and set(pages.values()) == {1}, pages
+        # Alone, the second day reads its day before's pages itself, and stores the same bytes.
+        in_range = store.read_bytes(store.table_path("messages", days[1], "jelou"))
+        assert materialize(defs, "jelou/messages", days[1], instance=instance).success
+        assert store.read_bytes(store.table_path("messages", days[1], "jelou")) == in_range
+        assert all(reads[rel] == 2 for rel in pages if f"/{days[0]}/" in rel)
     rows = pa.concat_tables([store.read_table("messages", day, "jelou") for day in days]).to_pylist()
     crossing = [
         (account, c)
