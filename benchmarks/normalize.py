@@ -225,8 +225,10 @@ def measure(vendor: str, conversations_per_day: int, root: str, repeat: int, out
     imports_mb = peak_rss_mb()
     ours, rows = [], 0
     for _ in range(repeat):
-        if vendor == "neoagent":
-            module._sessions.cache_clear()
+        # Answers a range shares are cached per process (Neoagent, Wolkvox): each repeat parses again.
+        for cached in ("_sessions", "_window"):
+            if hasattr(module, cached):
+                getattr(module, cached).cache_clear()
         start = time.perf_counter()
         table = module.normalize_one(NormalizeInput(store, vendor, DAY, "bench", manifest, "America/Bogota"))[
             "messages"

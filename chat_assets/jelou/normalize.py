@@ -83,11 +83,19 @@ def segment_starts(segment: np.ndarray) -> np.ndarray:
     return np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
 
 
+def _is_user(rows: pa.Array) -> pa.Array:
+    return pc.equal(pc.utf8_lower(pc.fill_null(rows.field("by"), "")), "user")
+
+
+def customer_ids(rows: pa.Array) -> pa.Array:
+    """Each message's customer: the sender of user messages, the recipient otherwise."""
+    return pc.if_else(_is_user(rows), rows.field("sender").field("id"), rows.field("recipient").field("id"))
+
+
 def customers(rows: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Each message's customer id and name: the sender of user messages, the recipient otherwise."""
-    by = pc.utf8_lower(pc.fill_null(rows.field("by"), ""))
+    """Each message's customer id and name (see `customer_ids`)."""
     sender, recipient = rows.field("sender"), rows.field("recipient")
-    is_user = pc.equal(by, "user")
+    is_user = _is_user(rows)
     customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
     name = pc.if_else(
         is_user,
@@ -166,7 +174,7 @@ class Tail:
             rows, _, _, sent_at = read_results(before)
         if not len(rows):
             return cls.empty()
-        ordered = pa.table({"c": pc.fill_null(customers(rows)[0], ""), "us": pc.cast(sent_at, pa.int64())})
+        ordered = pa.table({"c": pc.fill_null(customer_ids(rows), ""), "us": pc.cast(sent_at, pa.int64())})
         ordered = ordered.take(pc.sort_indices(ordered, sort_keys=[("c", "ascending"), ("us", "ascending")]))
         codes = canonical.codes_of(ordered["c"])
         us = ordered["us"].to_numpy()
@@ -193,12 +201,18 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     silence_us = silence_minutes * 60_000_000
     rows, file_of, position, sent_at = read_results(inp)
     tail = Tail.of_day_before(inp, silence_us) if len(rows) else None
-    # Only the fields a tail reads, sharing the day's buffers: a few columns held until the next day.
-    needed = ("by", "sender", "recipient", "messageId")
+    # Only the fields a tail reads, sharing the day's buffers: four columns held until the next day.
+    party = {
+        p: pa.StructArray.from_arrays([rows.field(p).field("id")], names=["id"])
+        for p in ("sender", "recipient")
+    }
     _SEEN[(inp.store.root_url, inp.account)] = (
         inp.day,
         _signature(inp.manifest),
-        pa.StructArray.from_arrays([rows.field(name) for name in needed], names=list(needed)),
+        pa.StructArray.from_arrays(
+            [rows.field("by"), party["sender"], party["recipient"], rows.field("messageId")],
+            names=["by", "sender", "recipient", "messageId"],
+        ),
         sent_at,
     )
     if tail is not None and len(tail.message_ids):
@@ -215,7 +229,7 @@ def normalize_one(inp: NormalizeInput, silence_minutes: int = 30) -> dict[str, p
     order = pc.sort_indices(
         pa.table(
             {
-                "c": pc.fill_null(customers(rows)[0], ""),
+                "c": pc.fill_null(customer_ids(rows), ""),
                 "t": sent_at,
                 "id": pc.fill_null(rows.field("messageId"), ""),
             }
