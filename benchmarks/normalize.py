@@ -85,7 +85,9 @@ def render(
         def baseline():
             return read_lines([body])
 
-        return {"window-20251003000000-20251003235959.json": (body, {"status": 200})}, n, baseline
+        # Recorded as the client records a one-day window (its bounds too: a day then keeps its own).
+        info = {"status": 200, "window_ini": "20251003000000", "window_end": "20251003235959"}
+        return {"window-20251003000000-20251003235959.json": (body, info)}, n, baseline
     if vendor == "jelou":
         from chat_assets.jelou.simulator import JelouApi, _parse_iso
 

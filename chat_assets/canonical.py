@@ -108,6 +108,16 @@ def first_occurrences(values: pa.Array) -> pa.Array:
     return pa.array(keep)
 
 
+def first_rows(table: pa.Table, column: str) -> pa.Table:
+    """`table` with each value of `column` kept at its first row only.
+
+    The table itself when no value repeats (the usual day): filtering copies every column, and a
+    day's nested messages are most of its memory (the copy lived beside the answer it came from).
+    """
+    keep = first_occurrences(table.column(column))
+    return table if pc.all(keep).as_py() else table.filter(keep)
+
+
 def positions_in_lists(list_array: pa.Array) -> pa.Array:
     """For a flattened list column, each element's index inside its own list."""
     list_array = as_array(list_array)

@@ -1,6 +1,6 @@
 """The grouping helpers every normalizer leans on, against their plain-Python definitions.
 
-`seq_within`, `first_within` and `first_occurrences` work on integer codes in Arrow and NumPy
+`seq_within`, `first_within`, `first_occurrences` and `first_rows` work on integer codes in Arrow and NumPy
 (no pandas, no Python object per row); any list of ids, nulls included, must give what a loop
 over the rows gives.
 """
@@ -34,6 +34,22 @@ def test_first_occurrences_keeps_each_value_once_in_order(values: list[str | Non
         expected.append(value not in seen)
         seen.add(value)
     assert canonical.first_occurrences(pa.array(values, pa.string())).to_pylist() == expected
+
+
+@given(ids)
+def test_first_rows_keeps_each_values_first_row_and_copies_nothing_when_none_repeats(
+    values: list[str | None],
+) -> None:
+    table = pa.table({"id": pa.array(values, pa.string()), "row": pa.array(range(len(values)))})
+    kept = canonical.first_rows(table, "id")
+    seen: set[str | None] = set()
+    expected = []
+    for row, value in enumerate(values):
+        if value not in seen:
+            expected.append(row)
+        seen.add(value)
+    assert kept.column("row").to_pylist() == expected
+    assert (kept is table) == (len(expected) == len(values))
 
 
 @given(

@@ -69,7 +69,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     lo, hi = (pa.scalar(t, pa.timestamp("us", tz="UTC")) for t in (start, end))
     created = sessions.column("created")
     sessions = sessions.filter(pc.and_(pc.greater_equal(created, lo), pc.less(created, hi)))
-    sessions = sessions.filter(canonical.first_occurrences(sessions.column("session")))
+    sessions = canonical.first_rows(sessions, "session")
     lists = canonical.as_array(sessions.column("messages"))
     msgs = pc.list_flatten(lists)
     n = len(msgs)

@@ -80,11 +80,21 @@ class Window:
         """Each message's local time, its conversation, and which conversations have a dated message."""
         lists = self.convs.field("conversation")
         dates = pc.fill_null(pc.list_flatten(lists).field("date"), "")
-        local = datetimes.parse_local(dates, "datetime", what="message `date`", formats=("yyyy-mm-dd",))
+        try:
+            # An empty `date` (the document's own example) is no time; a present one must be a real time.
+            local = datetimes.parse_local(dates, "datetime", what="message `date`", formats=("yyyy-mm-dd",))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (the document's format is 'YYYY-MM-DD HH:MM:SS')") from None
         parent = pc.list_parent_indices(lists).to_numpy()
         dated = np.zeros(len(self.convs), dtype=bool)
         dated[parent[local.is_valid().to_numpy(zero_copy_only=False)]] = True
         return local, parent, dated
+
+    @property
+    def local_times(self) -> pa.ListArray:
+        """Each conversation's messages' local times, as a list beside `conversation` (parsed once)."""
+        offsets = self.convs.field("conversation").offsets
+        return pa.ListArray.from_arrays(pc.subtract(offsets, offsets[0]), self.dates[0])
 
     def in_day(self, entry: dict, day: str, tz: str) -> pa.Array:
         """Which conversations belong to `day` (a message in it), as a one-day window would say."""
@@ -117,7 +127,8 @@ def _window(store: DataStore, rel: str, sha256: str) -> Window:
 def read_conversations(
     store: DataStore, files: list[tuple[str, dict]], day: str | None = None, tz: str | None = None
 ) -> pa.Table:
-    """Conversation-level table over the day's windows: conn_id, names, messages list, file, position.
+    """Conversation-level table over the day's windows: conn_id, names, messages list, their local
+    times (`local`, a list beside `conversation`), file, position.
 
     Given the day and the zone of `date`, a window wider than the day keeps only the day's conversations.
     """
@@ -126,6 +137,7 @@ def read_conversations(
         try:
             window = _window(store, rel, entry["sha256"])
             keep = window.in_day(entry, day, tz) if day and tz and entry.get("window_ini") else None
+            local = window.local_times
         except ValueError as exc:
             raise ValueError(str(exc), rel) from None
         convs, n = window.convs, len(window.convs)
@@ -136,12 +148,13 @@ def read_conversations(
                     "agent_name": convs.field("agent_name"),
                     "customer_name": convs.field("customer_name"),
                     "conversation": convs.field("conversation"),
+                    "local": local,
                     "file": canonical.const(rel, n),
                     "position": pa.array(range(n), pa.int32()),
                 }
             )
         )
-        if keep is not None:
+        if keep is not None and not pc.all(keep).as_py():  # a one-day window keeps all: no copy
             parts[-1] = parts[-1].filter(keep)
     if not parts:
         return pa.table({"conn_id": pa.array([], pa.string())})
@@ -168,24 +181,14 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     if not convs.num_rows:
         return {}
     # Within the day: one copy of each conversation (windows can overlap it).
-    convs = convs.filter(canonical.first_occurrences(convs.column("conn_id")))
+    convs = canonical.first_rows(convs, "conn_id")
 
     lists = canonical.as_array(convs.column("conversation"))
     msgs = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists)
     position = canonical.positions_in_lists(lists)
     conn_id = pc.take(canonical.as_array(convs.column("conn_id")), parent)
-    try:
-        # An empty `date` (the document's own example) is no time; a present one must be a real time.
-        local = datetimes.parse_local(
-            pc.fill_null(msgs.field("date"), ""), "datetime", what="message `date`", formats=("yyyy-mm-dd",)
-        )
-    except ValueError as exc:
-        raise inp.payload_error(
-            files[0][0] if len(files) == 1 else inp.store.raw_dir(VENDOR, inp.day, inp.account),
-            f"{exc} (the document's format is 'YYYY-MM-DD HH:MM:SS')",
-        ) from None
-    sent_at = canonical.local_to_utc(local, tz)
+    sent_at = canonical.local_to_utc(pc.list_flatten(canonical.as_array(convs.column("local"))), tz)
 
     # Across days: a conversation that began before this day and is in yesterday's raw is yesterday's.
     start_utc = pa.scalar(day_bounds(inp.day, tz)[0], pa.timestamp("us", tz="UTC"))
