@@ -115,7 +115,7 @@ def first_rows(table: pa.Table, column: str) -> pa.Table:
     day's nested messages are most of its memory (the copy lived beside the answer it came from).
     """
     keep = first_occurrences(table.column(column))
-    return table if pc.all(keep).as_py() else table.filter(keep)
+    return table if pc.all(keep, min_count=0).as_py() else table.filter(keep)
 
 
 def positions_in_lists(list_array: pa.Array) -> pa.Array:

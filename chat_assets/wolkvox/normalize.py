@@ -154,7 +154,7 @@ def read_conversations(
                 }
             )
         )
-        if keep is not None and not pc.all(keep).as_py():  # a one-day window keeps all: no copy
+        if keep is not None and not pc.all(keep, min_count=0).as_py():  # a one-day window keeps all: no copy
             parts[-1] = parts[-1].filter(keep)
     if not parts:
         return pa.table({"conn_id": pa.array([], pa.string())})
