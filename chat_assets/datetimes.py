@@ -52,6 +52,10 @@ DATE_FORMATS: tuple[_DateFormat, ...] = (
 # 24-hour or 12-hour (after normalization the suffix is ` AM` / ` PM`), seconds and fractions optional.
 TIME_PATTERN = r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,6}))?)?(?: (?P<p>AM|PM))?"
 _MIDNIGHT_SUFFIX = r"[ T]0{1,2}:00(:00(\.0+)?)?$"
+#: How every value of DATE_FORMATS and TIME_PATTERN begins: three numbers with date separators, or
+#: hours and minutes. A column that does not (words, ids, phone numbers) is no date or time, told
+#: by one pass instead of a pass per format and kind.
+LEADING_SHAPE = r"^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2})"
 _GROUP = re.compile(r"\(\?P<(\w+)>")
 
 
@@ -341,20 +345,32 @@ def parse_local(
     return pa.array(np.where(present, chosen.micros, 0), pa.timestamp("us"), mask=~present)
 
 
-def fits(values: pa.Array, kind: str) -> bool:
-    """Whether every non-empty value has the shape of `kind` (used to recognize columns by content)."""
+def kind_of(values: pa.Array, kinds: tuple[str, ...] = ("datetime", "date", "time")) -> str | None:
+    """The first of `kinds` whose shape every non-empty value has (how columns are recognized by
+    content), or None.
+
+    The text is normalized and its leading shape checked once for all kinds (`LEADING_SHAPE`): a
+    report's columns are mostly words and ids, and trying each kind and format on each of them was
+    most of a small report's reading.
+    """
     text = normalize_text(values)
-    if kind == "date":
-        text = _strip_midnight(text)
     present = _present(text)
     if not present.any():
-        return False
-    # Every format begins with a digit: a column of words is no date, without trying each format.
-    if not pc.all(pc.match_substring_regex(pc.filter(text, pa.array(present)), r"^\d")).as_py():
-        return False
-    if kind == "time":
-        return _read(text, present, None, True) is not None
-    return next(_readings(text, present, DATE_FORMATS, kind == "datetime"), None) is not None
+        return None
+    if not pc.all(pc.match_substring_regex(pc.filter(text, pa.array(present)), LEADING_SHAPE)).as_py():
+        return None
+    for kind in kinds:
+        if kind == "time":
+            fitting = _read(text, present, None, True) is not None
+        else:
+            shaped = _strip_midnight(text) if kind == "date" else text
+            shaped_present = _present(shaped) if kind == "date" else present
+            fitting = shaped_present.any() and (
+                next(_readings(shaped, shaped_present, DATE_FORMATS, kind == "datetime"), None) is not None
+            )
+        if fitting:
+            return kind
+    return None
 
 
 def combine(day: pa.Array, time_of_day: pa.Array) -> pa.Array:

@@ -126,3 +126,44 @@ def test_strptime_reads_what_the_parts_read(fmt: str, days: list[int], odd: list
         values[where % len(values)] = what
     kind = "datetime" if "%H" in fmt else "date"
     assert outcome(values, None, True, kind) == outcome(values, None, False, kind)
+
+
+def kind_without_the_shortcut(values: list[str]) -> str | None:
+    """What kind_of answered before it looked at the leading shape: each kind tried in turn."""
+    original = datetimes.LEADING_SHAPE
+    datetimes.LEADING_SHAPE = r"^\d"
+    try:
+        return datetimes.kind_of(pa.array(values))
+    finally:
+        datetimes.LEADING_SHAPE = original
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(
+        [f.name for f in datetimes.DATE_FORMATS]
+        + [f"{f.name} time" for f in datetimes.DATE_FORMATS]
+        + ["time"]
+    ),
+    st.lists(st.datetimes(datetime(2001, 1, 1), datetime(2030, 12, 31)), min_size=1, max_size=20),
+    st.lists(
+        st.sampled_from(["573102645843", "12", "1.5", "3-4", "10:5", "2025-10", "Bogotá", "07/10"]),
+        max_size=3,
+    ),
+)
+def test_the_leading_shape_rejects_only_what_no_kind_reads(
+    fmt: str, moments: list[datetime], others: list[str]
+) -> None:
+    """Columns in every format (alone, or spoiled by ids, numbers and partial dates) are recognized
+    as the kinds they were before the one-pass check."""
+    date_part, _, time_part = fmt.partition(" ")
+    strf = {"yyyy": "%Y", "yy": "%y", "mm": "%m", "dd": "%d"}
+    for token in sorted(strf, key=len, reverse=True):
+        date_part = date_part.replace(token, strf[token])
+    pattern = "%H:%M:%S" if date_part == "time" else date_part + (" %H:%M" if time_part else "")
+    values = [m.strftime(pattern) for m in moments] + others
+    assert datetimes.kind_of(pa.array(values)) == kind_without_the_shortcut(values)
+    if not others:
+        assert datetimes.kind_of(pa.array(values)) == (
+            "time" if fmt == "time" else "datetime" if time_part else "date"
+        )

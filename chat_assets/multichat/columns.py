@@ -306,12 +306,7 @@ def _all_in(values: pa.Array, vocabulary: tuple[str, ...] | list[str]) -> bool:
 
 
 def _time_kind(values: pa.Array) -> str | None:
-    if not len(values):
-        return None
-    for kind in ("datetime", "date", "time"):
-        if datetimes.fits(values, kind):
-            return kind
-    return None
+    return datetimes.kind_of(values) if len(values) else None
 
 
 def _name_roles(column: str) -> set[str]:
