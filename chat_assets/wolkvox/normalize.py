@@ -111,9 +111,13 @@ class Window:
         return pa.array(hits | (first_day & ~dated))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)
 def _window(store: DataStore, rel: str, sha256: str) -> Window:
-    """The window stored at `rel` (content-addressed by `sha256`); cached because it serves many days."""
+    """The window stored at `rel` (content-addressed by `sha256`); cached because it serves many days.
+
+    Two: a day's range window and, where a new range begins, the one before it that the day's
+    previous-day ids come from. Each is at most Wolkvox's 60,000 records.
+    """
     table = canonical.read_json(store.read_bytes(rel), WINDOW)
     data = canonical.as_array(table.column("data"))
     if data.null_count:
