@@ -128,8 +128,21 @@ def _content(data: pa.Table, cols: dict[str, str]) -> tuple[pa.Array, pa.Array, 
 
 
 def conversations_to_messages(
-    data: pa.Table, path: str, account: str, day: str, tz: str, override: dict[str, str] | None = None
+    data: pa.Table | list[pa.Table],
+    path: str,
+    account: str,
+    day: str,
+    tz: str,
+    override: dict[str, str] | None = None,
 ) -> tuple[pa.Table, dict[str, object]]:
+    """A `conversaciones` CSV's table as canonical messages, and what was settled about its columns.
+
+    The table may be handed over in a one-item list, which is emptied: it is then let go as soon as
+    its columns are in order, before the canonical table is assembled (it was the CSV's size again
+    at the normalizer's peak).
+    """
+    if isinstance(data, list):
+        data = data.pop()
     if not data.num_rows:  # a day without chats: nothing to settle, the header alone proves nothing
         return schemas.empty("messages"), {"roles": {}, "unknown_columns": data.column_names}
     cols = roles.assign_roles(data, override)
@@ -149,7 +162,10 @@ def conversations_to_messages(
         pa.table({"c": conversation, "t": sent_at}), sort_keys=[("c", "ascending"), ("t", "ascending")]
     )
     take = lambda arr: pc.take(canonical.as_array(arr), order)  # noqa: E731
+    # Each column is put in order as soon as the order is known, and its unsorted self let go: held
+    # until the table was assembled, they raised the peak by their size (the text above all).
     conversation, sent_at, role = take(conversation), take(sent_at), take(role)
+    content_type, text, media_url, agent_name = (take(a) for a in (content_type, text, media_url, agent_name))
     seq = canonical.seq_within(conversation)
     row_number = pc.add(order, 2)  # line of the row in the file: header is line 1
     fallback_id = pc.binary_join_element_wise(conversation, pc.cast(seq, pa.string()), ":")
@@ -162,7 +178,7 @@ def conversations_to_messages(
         if r in cols
     }
     customer_id, customer_name = optional.get("customer_id"), optional.get("customer_name")
-    agent_name = take(agent_name)
+    del data  # every column needed is taken: the CSV's own table can go (docstring)
     is_customer = pc.equal(role, "customer")
     table = canonical.messages_table(
         n,
@@ -182,9 +198,9 @@ def conversations_to_messages(
             "customer_name": customer_name,
             "agent_name": agent_name,
             "channel": "whatsapp",
-            "content_type": take(content_type),
-            "text": take(text),
-            "media_url": take(media_url),
+            "content_type": content_type,
+            "text": text,
+            "media_url": media_url,
             "raw_ref": canonical.raw_refs(
                 path, pc.binary_join_element_wise("row=", pc.cast(row_number, pa.string()), "")
             ),
@@ -230,7 +246,8 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
         try:
             data, dialect = read_csv(inp.read(rel))
             if entry.get("kind") == "conversaciones":
-                table, found = conversations_to_messages(data, rel, inp.account, inp.day, inp.tz, override)
+                handed, data = [data], None  # not kept here: see conversations_to_messages
+                table, found = conversations_to_messages(handed, rel, inp.account, inp.day, inp.tz, override)
                 messages.append(table)
                 notes[name] = {**dialect.as_notes(), **found}
             else:
