@@ -119,8 +119,14 @@ class DayOutcomes:
                 + "; ".join(f"{day}: {note}" for day, note in self.skipped.items())
             )
         if self.errors:
+            # Dagster skips every step after a failed one in the same run, for the good days too: say
+            # so, and how they get built, where a CLI user reads the outcome.
             self.context.log.info(
                 f"{self.vendor}: {len(self.good_days)} of {len(self.days)} day(s) materialized; "
-                f"failed: {', '.join(sorted(self.failed_days)) or 'see below'}"
+                f"failed: {', '.join(sorted(self.failed_days)) or 'see below'}. This run builds nothing "
+                "after this step for any day; with dagster-daemon running, its automation sensor builds "
+                "the good days' tables, or run `dagster asset materialize --select "
+                f"'{self.keys[0].to_user_string()}*' --partition-range {self.days[0]}...{self.days[-1]}` "
+                "once the failed days are fixed (complete raw days are not fetched again)"
             )
             raise combined_failure(self.vendor, self.errors, total or len(self.days))

@@ -180,6 +180,7 @@ def test_cli_partition_range_fails_only_the_bad_day_and_skips_today(tmp_path: Pa
         for bot in sim.config.accounts["jelou"]:
             assert f"[jelou] account {bot} day {bad}" in output
         assert "jelou: 2 of 3 day(s) materialized; failed: 2025-10-02" in output
+        assert f"--select 'jelou/raw*' --partition-range {first}...{last}` once the failed days" in output
         assert "day 3 of 3 (2025-10-03)" in output  # progress, day by day
         # Downstream, alone: the good days are normalized, the day without raw fails by itself.
         messages = materialize("jelou/messages", first, last)
@@ -189,9 +190,10 @@ def test_cli_partition_range_fails_only_the_bad_day_and_skips_today(tmp_path: Pa
         # The vendor recovers: a re-run fetches only the bad day, and everything completes.
         urllib.request.urlopen(f"{sim.url}/_sim/garbage?vendors=", timeout=10).read()
         before = sim.counters().get("jelou_requests", 0)
-        again = materialize("jelou/raw+", first, last)
+        again = materialize("jelou/raw*", first, last)  # the command the failure's log line gives
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
         assert materialized("jelou/messages") == {first, bad, last}
+        assert materialized("jelou/sentiment_daily") == {first, bad, last}
         fetched_again = sim.counters()["jelou_requests"] - before
         assert 0 < fetched_again <= 2 * 3  # the bad day's pages only (two bots), not the whole range
         # A range that reaches today is not an error: today is skipped with a note.
