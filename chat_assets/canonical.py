@@ -405,6 +405,15 @@ def items(lists: pa.Array, what: str) -> pa.Array:
     return flat
 
 
+def listed(data: bytes, schema: pa.Schema, key: str, what: str) -> pa.Array:
+    """The records of the top-level list `key` of one JSON answer read with `schema` (a range
+    answer's sessions or conversations): a missing or null list, or a null record, is a ValueError."""
+    column = as_array(read_json(data, schema).column(key))
+    if column.null_count:
+        raise ValueError(f"'{key}' is missing or null")
+    return items(column, what)
+
+
 def require(values: pa.Array, what: str) -> pa.Array:
     """`values`, which the vendor's document makes required: a missing one is an error naming its row."""
     values = as_array(values)

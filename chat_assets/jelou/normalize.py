@@ -87,16 +87,17 @@ def _is_user(rows: pa.Array) -> pa.Array:
     return pc.equal(pc.utf8_lower(pc.fill_null(rows.field("by"), "")), "user")
 
 
-def customer_ids(rows: pa.Array) -> pa.Array:
+def customer_ids(rows: pa.Array, is_user: pa.Array | None = None) -> pa.Array:
     """Each message's customer: the sender of user messages, the recipient otherwise."""
-    return pc.if_else(_is_user(rows), rows.field("sender").field("id"), rows.field("recipient").field("id"))
+    is_user = _is_user(rows) if is_user is None else is_user
+    return pc.if_else(is_user, rows.field("sender").field("id"), rows.field("recipient").field("id"))
 
 
 def customers(rows: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Each message's customer id and name (see `customer_ids`)."""
     sender, recipient = rows.field("sender"), rows.field("recipient")
     is_user = _is_user(rows)
-    customer = pc.if_else(is_user, sender.field("id"), recipient.field("id"))
+    customer = customer_ids(rows, is_user)
     name = pc.if_else(
         is_user,
         pc.coalesce(sender.field("name"), sender.field("names")),

@@ -36,11 +36,7 @@ ANSWER = pa.schema([("Data", pa.list_(SESSION))])
 @functools.lru_cache(maxsize=4)
 def _sessions(store: DataStore, rel: str, sha256: str) -> pa.Table:
     """Session-level table of one answer; cached because a range answer serves many days."""
-    answer = canonical.read_json(store.read_bytes(rel), ANSWER)
-    data = canonical.as_array(answer.column("Data"))
-    if data.null_count:
-        raise ValueError("'Data' is missing or null")
-    sessions = canonical.items(data, "session")
+    sessions = canonical.listed(store.read_bytes(rel), ANSWER, "Data", "session")
     canonical.items(sessions.field("Messages"), "message")
     for field in ("SessionID", "CreateTime", "Messages"):
         canonical.require(sessions.field(field), field)

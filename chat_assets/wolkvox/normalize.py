@@ -118,11 +118,7 @@ def _window(store: DataStore, rel: str, sha256: str) -> Window:
     Two: a day's range window and, where a new range begins, the one before it that the day's
     previous-day ids come from. Each is at most Wolkvox's 60,000 records.
     """
-    table = canonical.read_json(store.read_bytes(rel), WINDOW)
-    data = canonical.as_array(table.column("data"))
-    if data.null_count:
-        raise ValueError("'data' is missing or null")
-    convs = canonical.items(data, "conversation")
+    convs = canonical.listed(store.read_bytes(rel), WINDOW, "data", "conversation")
     canonical.require(convs.field("conn_id"), "conn_id")
     canonical.items(convs.field("conversation"), "message")
     return Window(convs)
