@@ -112,13 +112,14 @@ class Window:
 
 
 @functools.lru_cache(maxsize=2)
-def _window(store: DataStore, rel: str, sha256: str) -> Window:
+def _window(store: DataStore, rel: str, sha256: str, size: int | None) -> Window:
     """The window stored at `rel` (content-addressed by `sha256`); cached because it serves many days.
 
     Two: a day's range window and, where a new range begins, the one before it that the day's
     previous-day ids come from. Each is at most Wolkvox's 60,000 records.
     """
-    convs = canonical.listed(store.read_bytes(rel), WINDOW, "data", "conversation")
+    # The recorded size lets a local read take one call (a 50 MB window was read in chunks and joined).
+    convs = canonical.listed(store.read_bytes(rel, size), WINDOW, "data", "conversation")
     canonical.require(convs.field("conn_id"), "conn_id")
     canonical.items(convs.field("conversation"), "message")
     return Window(convs)
@@ -135,7 +136,7 @@ def read_conversations(
     parts = []
     for rel, entry in files:
         try:
-            window = _window(store, rel, entry["sha256"])
+            window = _window(store, rel, entry["sha256"], entry.get("bytes"))
             keep = window.in_day(entry, day, tz) if day and tz and entry.get("window_ini") else None
             local = window.local_times
         except ValueError as exc:
