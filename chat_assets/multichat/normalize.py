@@ -244,7 +244,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     for rel, entry in inp.files(suffix=".csv"):
         name = rel.rsplit("/", 1)[1]
         try:
-            data, dialect = read_csv(inp.read(rel))
+            data, dialect = read_csv(inp.read(rel, entry.get("bytes")))
             if entry.get("kind") == "conversaciones":
                 handed, data = [data], None  # not kept here: see conversations_to_messages
                 table, found = conversations_to_messages(handed, rel, inp.account, inp.day, inp.tz, override)
