@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat_assets import schemas
-from chat_assets.partitions import day_bounds
+from chat_assets.partitions import day_bounds, shifted
 
 SENT_AT_TOLERANCE = timedelta(hours=24)
 Result = tuple[bool, dict[str, Any]]
@@ -47,7 +47,7 @@ def sent_at_within_day(messages: pa.Table, day: str, tz: str) -> Result:
     start, end = day_bounds(day, tz)
     ts = pa.timestamp("us", tz="UTC")
     sent = messages.column("sent_at")
-    lo, hi = pa.scalar(start - SENT_AT_TOLERANCE, ts), pa.scalar(end + SENT_AT_TOLERANCE, ts)
+    lo, hi = pa.scalar(shifted(start, -SENT_AT_TOLERANCE), ts), pa.scalar(shifted(end, SENT_AT_TOLERANCE), ts)
     outside = pc.sum(pc.or_(pc.less(sent, lo), pc.greater_equal(sent, hi))).as_py() or 0
     in_day = pc.and_(pc.greater_equal(sent, pa.scalar(start, ts)), pc.less(sent, pa.scalar(end, ts)))
     spill = (pc.sum(pc.invert(in_day)).as_py() or 0) - outside

@@ -12,7 +12,7 @@ fetched while it was still running is fetched again once it has closed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,16 @@ def day_bounds(day: str, tz: str) -> tuple[datetime, datetime]:
     start = datetime.combine(d, time(0), tzinfo=zone)
     end = datetime.combine(d + timedelta(days=1), time(0), tzinfo=zone)
     return start, end
+
+
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta` on the time line, in `moment`'s zone.
+
+    Not `moment + delta`: within one zone Python adds wall time, an hour off across a clock
+    change (the last millisecond of a 25-hour day came out an hour early, and a query that ended
+    there missed the day's last hour).
+    """
+    return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
 
 
 def local_day(moment: datetime, tz: str) -> str:

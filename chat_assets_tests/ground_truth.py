@@ -9,8 +9,6 @@ from chat_assets.partitions import local_day
 from chat_assets.simulator import SimulatorConfig
 from chat_assets.simulator.conversations import SimConversation, day_conversations
 
-TZ = "America/Bogota"
-
 
 def convs(config: SimulatorConfig, vendor: str, account: str, day: str) -> tuple[SimConversation, ...]:
     agents = vendor not in ("neoagent", "wannabot")
@@ -29,7 +27,7 @@ def roles(config: SimulatorConfig, vendor: str, account: str, day: str) -> Count
     if vendor == "jelou":  # messages belong to the local day they were sent on
         for d in (previous(day), day):
             for c in convs(config, vendor, account, d):
-                counts.update(m.role for m in c.messages if local_day(m.at, TZ) == day)
+                counts.update(m.role for m in c.messages if local_day(m.at, config.timezone) == day)
         return counts
     for c in convs(config, vendor, account, day):
         counts.update(m.role for m in c.messages)
@@ -40,6 +38,6 @@ def wolkvox_spillover(config: SimulatorConfig, account: str, day: str) -> Counte
     """Messages of yesterday's conversations that run into `day` (kept in `day` if yesterday was not fetched)."""
     counts: Counter[str] = Counter()
     for c in convs(config, "wolkvox", account, previous(day)):
-        if local_day(c.ended_at, TZ) == day:
+        if local_day(c.ended_at, config.timezone) == day:
             counts.update(m.role for m in c.messages)
     return counts

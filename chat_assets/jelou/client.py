@@ -14,7 +14,7 @@ import httpx
 
 from chat_assets.errors import AccountNotFoundError, AuthError, PayloadError, RequestRejectedError
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
-from chat_assets.partitions import day_bounds
+from chat_assets.partitions import day_bounds, shifted
 from chat_assets.storage import RawFetch
 from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_list
 
@@ -79,7 +79,7 @@ class JelouClient(HttpVendorClient):
 
     def bounds(self, day: str) -> tuple[str, str]:
         start, end = day_bounds(day, self.timezone)
-        last = end - timedelta(milliseconds=1)
+        last = shifted(end, -timedelta(milliseconds=1))  # with its own offset on a clock-change day
         return start.isoformat(timespec="milliseconds"), last.isoformat(timespec="milliseconds")
 
     def _params(self, day: str, page: int) -> dict[str, object]:

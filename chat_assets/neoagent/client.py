@@ -25,7 +25,7 @@ from chat_assets.errors import (
     RequestRejectedError,
 )
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
-from chat_assets.partitions import day_bounds, local_day
+from chat_assets.partitions import day_bounds, local_day, shifted
 from chat_assets.ratelimit import SharedState, as_state, digest
 from chat_assets.storage import DataStore, RawFetch
 from chat_assets.vendor_client import HttpVendorClient, VendorResource, split_list
@@ -63,7 +63,7 @@ class NeoagentResource(VendorResource):
 def utc_dates(day: str, tz: str) -> tuple[date, date]:
     """The UTC dates a local day touches (first, last)."""
     start, end = day_bounds(day, tz)
-    return start.astimezone(UTC).date(), (end - timedelta(microseconds=1)).astimezone(UTC).date()
+    return start.astimezone(UTC).date(), shifted(end, -timedelta(microseconds=1)).astimezone(UTC).date()
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,9 @@ def day_conversations(
     n = volume_for(seed, vendor, account, day, volume)
     start, _end = day_bounds(day, tz)
     start_utc = start.astimezone(UTC)
-    seconds_in_day = int((_end - start).total_seconds())
+    # Real seconds, not `_end - start`: within one zone Python subtracts wall times, so a day with
+    # a clock change would last 24 hours here (its conversations running into the next day).
+    seconds_in_day = int(_end.timestamp() - start.timestamp())
     starts = []
     for _ in range(n):
         if rng.random() < 0.02:  # late starters that run past midnight

@@ -1,0 +1,81 @@
+"""Days that are 23 or 25 hours long: every vendor through Dagster in a zone with daylight saving.
+
+The project's zone is a setting (`CHAT_ASSETS_TIMEZONE`), and Chile's America/Santiago moves its
+clocks at local midnight: 2025-04-05 lasts 25 hours (00:00 of the 6th happens as 23:00 of the 5th
+again) and 2025-09-07 lasts 23 (00:00 jumps to 01:00). A day's bounds, the vendors' local times
+and Jelou's and Wolkvox's reads of the day before must all hold there: each message stored once,
+on its own local day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from chat_assets.jelou.client import JelouClient
+from chat_assets.neoagent.client import utc_dates
+from chat_assets.partitions import day_bounds
+from chat_assets.simulator import Simulator, SimulatorConfig
+from chat_assets_tests.conftest import materialize
+from chat_assets_tests.ground_truth import roles, wolkvox_spillover
+from chat_assets_tests.test_integration import VENDORS, setup, warehouse_roles
+
+ZONE = "America/Santiago"
+RANGES = {"fall back": ("2025-04-04", "2025-04-06"), "spring forward": ("2025-09-06", "2025-09-08")}
+
+
+@pytest.fixture(scope="module")
+def chile() -> Simulator:
+    with Simulator(SimulatorConfig(volume=(20, 30), wolkvox_hold_s=0.01, timezone=ZONE)) as simulator:
+        yield simulator
+
+
+@pytest.mark.parametrize("change", RANGES)
+def test_every_message_once_on_its_local_day_across_a_clock_change(
+    change: str,
+    chile: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    instance: dg.DagsterInstance,
+) -> None:
+    first, last = RANGES[change]
+    days = [f"{first[:8]}{int(first[8:]) + i:02d}" for i in range(int(last[8:]) - int(first[8:]) + 1)]
+    defs, store = setup(chile, tmp_path, monkeypatch, days=days)
+    assert materialize(defs, "*", first, last, instance=instance).success
+    for vendor in VENDORS:
+        for day in days:
+            table = store.read_table("messages", day, vendor)
+            ids = table.select(["account", "message_id"]).to_pylist()
+            assert len(ids) == len({(r["account"], r["message_id"]) for r in ids}), (vendor, day)
+            got = warehouse_roles(store, vendor, day)
+            for account in chile.config.accounts[vendor]:
+                expected = roles(chile.config, vendor, account, day)
+                if vendor == "wolkvox" and day == first:  # the day before was not fetched
+                    expected += wolkvox_spillover(chile.config, account, day)
+                assert got.get(account, Counter()) == expected, (change, vendor, account, day)
+
+
+def test_jelou_asks_every_instant_of_each_day_of_a_year_with_two_clock_changes() -> None:
+    client = JelouClient("https://jelou.test", "user", "secret", ZONE)
+    lengths = Counter()
+    day, previous_end = date(2025, 1, 1), None
+    while day.year == 2025:
+        start, last = (datetime.fromisoformat(t) for t in client.bounds(day.isoformat()))
+        # Each query starts 1 ms after the day before ended, and ends 1 ms before the next day.
+        assert previous_end is None or start - previous_end == timedelta(milliseconds=1), day
+        # Instants compared as timestamps: an aware time in a gap never equals one in another zone.
+        next_start = day_bounds((day + timedelta(days=1)).isoformat(), ZONE)[0]
+        assert (last + timedelta(milliseconds=1)).timestamp() == next_start.timestamp(), day
+        lengths[round((last - start).total_seconds() / 3600)] += 1
+        previous_end, day = last, day + timedelta(days=1)
+    assert lengths == Counter({24: 363, 25: 1, 23: 1})
+
+
+def test_neoagent_asks_the_utc_dates_of_a_25_hour_day() -> None:
+    # 2025-04-05 in Santiago runs from 03:00 UTC on the 5th to 04:00 UTC on the 6th.
+    assert utc_dates("2025-04-05", ZONE) == (date(2025, 4, 5), date(2025, 4, 6))
+    assert utc_dates("2025-09-07", ZONE) == (date(2025, 9, 7), date(2025, 9, 8))
