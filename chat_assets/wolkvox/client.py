@@ -14,6 +14,10 @@
   every day's manifest references the answers that cover it; the normalizer keeps, of a range
   answer, the conversations with a message in that day (what a one-day window returns). Today
   (intraday refreshes) and a lone day are still asked as one-day windows.
+- Days are the project's (CHAT_ASSETS_TIMEZONE); Wolkvox reads `date_ini`/`date_end` and writes
+  `date` in its server's zone (WOLKVOX_TIMEZONE). A day's window is the project's day written in
+  the server's wall time: with the server an hour behind, 2025-10-03 is asked as
+  `20251002230000`..`20251003225959`.
 - The next range is asked while the days of the current one are recorded (one range ahead, on
   one thread, so still one caller): a year's 365 manifests were written between its 12 calls and
   left the token idle for as long as the calls themselves took.
@@ -40,7 +44,7 @@ from chat_assets.errors import (
     VendorError,
 )
 from chat_assets.http import HttpPolicy, Redactor, VendorHttp
-from chat_assets.partitions import day_bounds
+from chat_assets.partitions import day_bounds, local_day
 from chat_assets.ratelimit import Counter, SharedState, TokenBucket, as_state, digest
 from chat_assets.storage import DataStore, RawFetch
 from chat_assets.vendor_client import HttpVendorClient, VendorResource
@@ -90,9 +94,13 @@ def plan_ranges(days: Sequence[str], today: str) -> dict[str, tuple[str, str]]:
     return plan
 
 
-def records_by_day(body: bytes) -> dict[str, int]:
-    """Message records per local date of a 200 answer (a conversation counts on each date it has)."""
+def records_by_day(body: bytes, zone: str = "", day_zone: str = "") -> dict[str, int]:
+    """Message records per day of a 200 answer (a conversation counts on each day it has).
+
+    `date` values are wall times in `zone`; days are counted in `day_zone` when it differs.
+    """
     counts: dict[str, int] = {}
+    shift = bool(zone and day_zone and zone != day_zone)
     try:
         data = json.loads(body).get("data") or []
     except (ValueError, RecursionError, AttributeError):
@@ -101,10 +109,22 @@ def records_by_day(body: bytes) -> dict[str, int]:
         messages = conv.get("conversation") if isinstance(conv, dict) else None
         if not isinstance(messages, list):
             continue
-        dates = {str(m.get("date") or "")[:10] for m in messages if isinstance(m, dict)} - {""}
+        values = {str(m.get("date") or "") for m in messages if isinstance(m, dict)} - {""}
+        dates = {_day_of(v, zone, day_zone) for v in values} if shift else {v[:10] for v in values}
+        dates.discard("")
         for day in dates:
             counts[day] = counts.get(day, 0) + len(messages)
     return counts
+
+
+def _day_of(value: str, zone: str, day_zone: str) -> str:
+    """The `day_zone` day of a wall time in `zone` ('' when it is not one: only metadata counts it)."""
+    try:
+        return local_day(
+            datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo(zone)), day_zone
+        )
+    except ValueError:
+        return ""
 
 
 class WolkvoxResource(VendorResource):
@@ -139,6 +159,7 @@ class WolkvoxResource(VendorResource):
             self.base_url,
             self.token,
             self.timezone,
+            day_zone=self.store.timezone,
             state=self.store.shared_state(),
             max_records=self.max_records,
             min_interval_s=self.min_interval_s,
@@ -165,6 +186,7 @@ class WolkvoxClient(HttpVendorClient):
         token: str,
         timezone: str,
         *,
+        day_zone: str = "",
         state: SharedState | Path,
         max_records: int = 60_000,
         min_interval_s: float = 0.0,
@@ -174,7 +196,8 @@ class WolkvoxClient(HttpVendorClient):
         policy: HttpPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
-        self.timezone = timezone
+        #: The server's zone (its wall times) and the zone of the days asked (the project's).
+        self.timezone, self.day_zone = timezone, day_zone or timezone
         self.store = store
         self.plan: dict[str, tuple[str, str]] = {}
         #: The planned ranges in order, and each asked range's answers (or the error that ended it).
@@ -199,8 +222,14 @@ class WolkvoxClient(HttpVendorClient):
         )
         self.url = self.http.url(PATH)
 
+    def bounds(self, first: str, last: str | None = None) -> tuple[datetime, datetime]:
+        """[start, end) of the days first..last in the server's zone: what its wall times are."""
+        server = ZoneInfo(self.timezone)
+        start, end = day_bounds(first, self.day_zone)[0], day_bounds(last or first, self.day_zone)[1]
+        return start.astimezone(server), end.astimezone(server)
+
     def describe(self, day: str, server: str) -> dict[str, object]:
-        start, end = day_bounds(day, self.timezone)
+        start, end = self.bounds(day)
         return {
             **self.http.describe(
                 "GET",
@@ -294,7 +323,7 @@ class WolkvoxClient(HttpVendorClient):
 
     def prepare(self, days: Sequence[str]) -> None:
         """Plan the run's closed days as windows of up to 31 days (module docstring)."""
-        today = datetime.now(ZoneInfo(self.timezone)).date().isoformat()
+        today = datetime.now(ZoneInfo(self.day_zone)).date().isoformat()
         self.plan = plan_ranges(days, today) if self.store is not None else {}
         self.spans = sorted(set(self.plan.values()))
 
@@ -320,12 +349,14 @@ class WolkvoxClient(HttpVendorClient):
             rel = store.write_shared(VENDOR, server, name, body, redact=self.redact)
             kept_info[rel] = {
                 **info,
-                "records_by_day": records_by_day(body) if info.get("status") == 200 else {},
+                "records_by_day": (
+                    records_by_day(body, self.timezone, self.day_zone) if info.get("status") == 200 else {}
+                ),
             }
             return rel
 
         kept_info: dict[str, dict] = {}
-        start, stop = day_bounds(first, self.timezone)[0], day_bounds(last, self.timezone)[1]
+        start, stop = self.bounds(first, last)
         answers = self._windows(keep, server, label, start, stop - timedelta(seconds=1))
         for answer in answers:
             info = dict(kept_info[answer.rel])
@@ -339,7 +370,7 @@ class WolkvoxClient(HttpVendorClient):
         super().close()
 
     def fetch_day(self, fetch: RawFetch, day: str, server: str) -> None:
-        start, end = day_bounds(day, self.timezone)
+        start, end = self.bounds(day)
         span = self.plan.get(day)
         if span is None:
             answers = self._windows(fetch.add, server, day, start, end - timedelta(seconds=1))

@@ -2,7 +2,8 @@
 
 Roles: `from` CUSTOMER is the customer; AGENT with `chat_bot` as sender name is the bot; any
 other AGENT is a human agent. `date` is local time in the zone recorded at fetch time
-(WOLKVOX_TIMEZONE). `feeling` becomes `provider_sentiment`. Attachments: a `data:...;base64,`
+(WOLKVOX_TIMEZONE); days are the project's (CHAT_ASSETS_TIMEZONE), so with the server in another
+zone a day's conversations are those with a message in the project's day. `feeling` becomes `provider_sentiment`. Attachments: a `data:...;base64,`
 blob becomes an image (or file) with no text (the blob stays in raw only); a bare URL or an HTML
 anchor becomes image / audio / video / file / location by its extension, the URL in `media_url`
 and only the anchor's link text (or a maps link's coordinates) in `text`.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +27,7 @@ import pyarrow.compute as pc
 
 from chat_assets import canonical, datetimes
 from chat_assets.normalized_asset import NormalizeInput
-from chat_assets.partitions import day_before, day_bounds
+from chat_assets.partitions import day_before, day_bounds, local_day
 from chat_assets.storage import DataStore
 
 VENDOR = "wolkvox"
@@ -96,17 +98,23 @@ class Window:
         offsets = self.convs.field("conversation").offsets
         return pa.ListArray.from_arrays(pc.subtract(offsets, offsets[0]), self.dates[0])
 
-    def in_day(self, entry: dict, day: str, tz: str) -> pa.Array:
-        """Which conversations belong to `day` (a message in it), as a one-day window would say."""
+    def in_day(self, entry: dict, day: str, tz: str, day_zone: str) -> pa.Array:
+        """Which conversations belong to `day` (a message in it), as a one-day window would say.
+
+        `tz` is the zone of the `date` wall times, `day_zone` the zone of the day.
+        """
         local, parent, dated = self.dates
-        start, end = (bound.replace(tzinfo=None) for bound in day_bounds(day, tz))
+        zone = ZoneInfo(tz)
+        # The day's bounds as wall times of the server (unchanged when the zones are the same).
+        start, end = (bound.astimezone(zone).replace(tzinfo=None) for bound in day_bounds(day, day_zone))
         inside = pc.and_(
             pc.greater_equal(local, pa.scalar(start, pa.timestamp("us"))),
             pc.less(local, pa.scalar(end, pa.timestamp("us"))),
         )
         hits = np.zeros(len(self.convs), dtype=bool)
         hits[parent[pc.fill_null(inside, False).to_numpy(zero_copy_only=False)]] = True
-        first_day = datetime.strptime(str(entry["window_ini"]), "%Y%m%d%H%M%S").date().isoformat() == day
+        ini = datetime.strptime(str(entry["window_ini"]), "%Y%m%d%H%M%S").replace(tzinfo=zone)
+        first_day = local_day(ini, day_zone) == day
         # A conversation with no dated message at all goes to the window's first day.
         return pa.array(hits | (first_day & ~dated))
 
@@ -126,18 +134,27 @@ def _window(store: DataStore, rel: str, sha256: str, size: int | None) -> Window
 
 
 def read_conversations(
-    store: DataStore, files: list[tuple[str, dict]], day: str | None = None, tz: str | None = None
+    store: DataStore,
+    files: list[tuple[str, dict]],
+    day: str | None = None,
+    tz: str | None = None,
+    day_zone: str | None = None,
 ) -> pa.Table:
     """Conversation-level table over the day's windows: conn_id, names, messages list, their local
     times (`local`, a list beside `conversation`), file, position.
 
-    Given the day and the zone of `date`, a window wider than the day keeps only the day's conversations.
+    Given the day and the zone of `date` (and of the day, when it is another), a window wider than
+    the day keeps only the day's conversations.
     """
     parts = []
     for rel, entry in files:
         try:
             window = _window(store, rel, entry["sha256"], entry.get("bytes"))
-            keep = window.in_day(entry, day, tz) if day and tz and entry.get("window_ini") else None
+            keep = (
+                window.in_day(entry, day, tz, day_zone or tz)
+                if day and tz and entry.get("window_ini")
+                else None
+            )
             local = window.local_times
         except ValueError as exc:
             raise ValueError(str(exc), rel) from None
@@ -162,13 +179,13 @@ def read_conversations(
     return pa.concat_tables(parts)
 
 
-def previous_day_ids(store: DataStore, day: str, account: str, tz: str) -> set[str]:
+def previous_day_ids(store: DataStore, day: str, account: str, tz: str, day_zone: str) -> set[str]:
     prev = day_before(day)
     manifest = store.raw_manifest(VENDOR, prev, account)
     if not manifest or not manifest.get("complete"):
         return set()
     prev_tz = manifest.get("notes", {}).get("date_timezone") or tz
-    convs = read_conversations(store, window_files(store, prev, account, manifest), prev, prev_tz)
+    convs = read_conversations(store, window_files(store, prev, account, manifest), prev, prev_tz, day_zone)
     return set(convs.column("conn_id").to_pylist()) if convs.num_rows else set()
 
 
@@ -176,7 +193,7 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     files = window_files(inp.store, inp.day, inp.account, inp.manifest)
     tz = inp.manifest.get("notes", {}).get("date_timezone") or inp.tz
     try:
-        convs = read_conversations(inp.store, files, inp.day, tz)
+        convs = read_conversations(inp.store, files, inp.day, tz, inp.tz)
     except ValueError as exc:
         raise inp.payload_error(exc.args[1], f"a window is not the documented JSON: {exc.args[0]}") from None
     if not convs.num_rows:
@@ -192,12 +209,12 @@ def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
     sent_at = canonical.local_to_utc(pc.list_flatten(canonical.as_array(convs.column("local"))), tz)
 
     # Across days: a conversation that began before this day and is in yesterday's raw is yesterday's.
-    start_utc = pa.scalar(day_bounds(inp.day, tz)[0], pa.timestamp("us", tz="UTC"))
+    start_utc = pa.scalar(day_bounds(inp.day, inp.tz)[0], pa.timestamp("us", tz="UTC"))
     starts = pa.table({"c": parent, "t": sent_at}).group_by("c").aggregate([("t", "min")])
     began_before = starts.filter(pc.less(starts.column("t_min"), start_utc)).column("c")
     if len(began_before):
         try:
-            earlier = previous_day_ids(inp.store, inp.day, inp.account, tz)
+            earlier = previous_day_ids(inp.store, inp.day, inp.account, tz, inp.tz)
         except ValueError as exc:
             raise inp.payload_error(
                 exc.args[1],

@@ -1,10 +1,13 @@
-"""Days that are 23 or 25 hours long: every vendor through Dagster in a zone with daylight saving.
+"""Days in the project's zone, whatever the clocks do and wherever a vendor's server is.
 
-The project's zone is a setting (`CHAT_ASSETS_TIMEZONE`), and Chile's America/Santiago moves its
-clocks at local midnight: 2025-04-05 lasts 25 hours (00:00 of the 6th happens as 23:00 of the 5th
-again) and 2025-09-07 lasts 23 (00:00 jumps to 01:00). A day's bounds, the vendors' local times
-and Jelou's and Wolkvox's reads of the day before must all hold there: each message stored once,
-on its own local day.
+Days that are 23 or 25 hours long: the project's zone is a setting (`CHAT_ASSETS_TIMEZONE`), and
+Chile's America/Santiago moves its clocks at local midnight: 2025-04-05 lasts 25 hours (00:00 of
+the 6th happens as 23:00 of the 5th again) and 2025-09-07 lasts 23 (00:00 jumps to 01:00). A day's
+bounds, the vendors' local times and Jelou's and Wolkvox's reads of the day before must all hold
+there: each message stored once, on its own local day.
+
+A Wolkvox server in another zone (`WOLKVOX_TIMEZONE`): its `date` values are its own wall times,
+and a day is still the project's.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from chat_assets.definitions import build_definitions
 from chat_assets.jelou.client import JelouClient
 from chat_assets.neoagent.client import utc_dates
-from chat_assets.partitions import day_bounds
+from chat_assets.partitions import day_bounds, local_day
 from chat_assets.simulator import Simulator, SimulatorConfig
-from chat_assets_tests.conftest import materialize
-from chat_assets_tests.ground_truth import roles, wolkvox_spillover
+from chat_assets.storage import DataStore
+from chat_assets_tests.conftest import materialize, use_env
+from chat_assets_tests.ground_truth import convs, roles, wolkvox_spillover
 from chat_assets_tests.test_integration import VENDORS, setup, warehouse_roles
 
 ZONE = "America/Santiago"
@@ -79,3 +84,52 @@ def test_neoagent_asks_the_utc_dates_of_a_25_hour_day() -> None:
     # 2025-04-05 in Santiago runs from 03:00 UTC on the 5th to 04:00 UTC on the 6th.
     assert utc_dates("2025-04-05", ZONE) == (date(2025, 4, 5), date(2025, 4, 6))
     assert utc_dates("2025-09-07", ZONE) == (date(2025, 9, 7), date(2025, 9, 8))
+
+
+@pytest.fixture(scope="module")
+def bogota_server() -> Simulator:
+    with Simulator(
+        SimulatorConfig(volume=(20, 30), wolkvox_hold_s=0.01, timezone="America/Bogota")
+    ) as simulator:
+        yield simulator
+
+
+@pytest.mark.parametrize("runs", ["one range", "day by day"])
+def test_wolkvox_server_in_another_zone_gives_the_projects_days(
+    runs: str,
+    bogota_server: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    instance: dg.DagsterInstance,
+) -> None:
+    """A business in Madrid on a Bogota server: Bogota's wall times are seven hours behind its own."""
+    project = "Europe/Madrid"
+    days = ["2025-10-01", "2025-10-02", "2025-10-03", "2025-10-04"]
+    env = {
+        **bogota_server.env(),
+        "CHAT_ASSETS_DATA_DIR": str(tmp_path / "data"),
+        "CHAT_ASSETS_TIMEZONE": project,
+        "WOLKVOX_TIMEZONE": "America/Bogota",
+    }
+    use_env(monkeypatch, env)
+    defs, store = build_definitions(env), DataStore(env["CHAT_ASSETS_DATA_DIR"])
+    if runs == "one range":
+        assert materialize(defs, "group:wolkvox", days[0], days[-1], instance=instance).success
+    else:
+        for day in days:
+            assert materialize(defs, "group:wolkvox", day, instance=instance).success
+    # Each conversation belongs to the project's day of its first message (the day before was fetched).
+    expected: dict[str, Counter] = {}
+    account = bogota_server.config.accounts["wolkvox"][0]
+    for sim_day in ("2025-09-30", *days, "2025-10-05"):
+        for conv in convs(bogota_server.config, "wolkvox", account, sim_day):
+            first = min(m.at for m in conv.messages)
+            expected.setdefault(local_day(first, project), Counter()).update(m.role for m in conv.messages)
+    every_id: list[str] = []
+    for day in days[1:]:
+        table = store.read_table("messages", day, "wolkvox")
+        every_id += table.column("message_id").to_pylist()
+        assert warehouse_roles(store, "wolkvox", day).get(account, Counter()) == expected[day], (runs, day)
+        sent = [local_day(t, project) for t in table.column("sent_at").to_pylist()]
+        assert sent.count(day) > 0.9 * len(sent), (runs, day)  # the day's own hours, not Bogota's
+    assert len(every_id) == len(set(every_id))
