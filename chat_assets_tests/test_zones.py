@@ -12,19 +12,23 @@ and a day is still the project's.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chat_assets.definitions import build_definitions
-from chat_assets.jelou.client import JelouClient
+from chat_assets.jelou.client import JelouClient, day_range
 from chat_assets.neoagent.client import utc_dates
 from chat_assets.partitions import day_bounds, local_day
 from chat_assets.simulator import Simulator, SimulatorConfig
 from chat_assets.storage import DataStore
+from chat_assets.wolkvox.client import server_bounds
 from chat_assets_tests.conftest import materialize, use_env
 from chat_assets_tests.ground_truth import convs, roles, wolkvox_spillover
 from chat_assets_tests.test_integration import VENDORS, setup, warehouse_roles
@@ -84,6 +88,74 @@ def test_neoagent_asks_the_utc_dates_of_a_25_hour_day() -> None:
     # 2025-04-05 in Santiago runs from 03:00 UTC on the 5th to 04:00 UTC on the 6th.
     assert utc_dates("2025-04-05", ZONE) == (date(2025, 4, 5), date(2025, 4, 6))
     assert utc_dates("2025-09-07", ZONE) == (date(2025, 9, 7), date(2025, 9, 8))
+
+
+#: The Americas' zones, most of which changed their clocks at some time in these years.
+AMERICAS = sorted(z for z in zoneinfo.available_timezones() if z.startswith("America/"))
+
+
+def _day_length_h(zone: str, day: date) -> float:
+    start, end = day_bounds(day.isoformat(), zone)
+    return (end.timestamp() - start.timestamp()) / 3600
+
+
+def _clock_change_days(first_year: int = 2015, last_year: int = 2026) -> list[tuple[str, date]]:
+    """(zone, day) of every day that is not 24 hours long: where a wall-time slip shows.
+
+    Only months that begin and end (at the next month's first midnight) with different offsets are
+    walked day by day.
+    """
+    out = []
+    for zone in AMERICAS:
+        tz = zoneinfo.ZoneInfo(zone)
+        for year in range(first_year, last_year + 1):
+            for month in range(1, 13):
+                first, after = date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+                days = (after - first).days
+                if (
+                    datetime.combine(first, time(0), tz).utcoffset()
+                    != datetime.combine(after, time(0), tz).utcoffset()
+                ):
+                    out += [
+                        (zone, first + timedelta(days=d))
+                        for d in range(days)
+                        if _day_length_h(zone, first + timedelta(days=d)) != 24
+                    ]
+    return out
+
+
+CLOCK_CHANGES = _clock_change_days()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    project_day=st.one_of(
+        st.sampled_from(CLOCK_CHANGES),  # the days where a slip shows
+        st.tuples(
+            st.sampled_from(AMERICAS), st.dates(min_value=date(2015, 1, 1), max_value=date(2026, 12, 31))
+        ),
+    ),
+    server=st.sampled_from(AMERICAS),
+)
+def test_every_vendor_asks_exactly_the_projects_day_in_any_american_zone(
+    project_day: tuple[str, date],
+    server: str,
+) -> None:
+    project, day = project_day
+    start, end = (b.timestamp() for b in day_bounds(day.isoformat(), project))
+    # Jelou: the day's first and last millisecond, with the offset each of them has.
+    first, last = day_range(day.isoformat(), project)
+    assert datetime.fromisoformat(first).timestamp() == start
+    assert round(datetime.fromisoformat(last).timestamp() + 0.001, 3) == round(end, 3)
+    # Wolkvox: the same instants, written in the server's wall time.
+    ini, stop = server_bounds(day.isoformat(), day.isoformat(), server, project)
+    assert (ini.timestamp(), stop.timestamp()) == (start, end)
+    assert ini.tzinfo == stop.tzinfo == zoneinfo.ZoneInfo(server)
+    # Neoagent: the UTC dates of the day's first and last instant.
+    assert utc_dates(day.isoformat(), project) == (
+        datetime.fromtimestamp(start, UTC).date(),
+        datetime.fromtimestamp(end - 1e-6, UTC).date(),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,13 @@ PAGE_SIZE = 50
 PAGINATION_ATTEMPTS = 3
 
 
+def day_range(day: str, tz: str) -> tuple[str, str]:
+    """`startAt` and `endAt` of a day: its first and last millisecond, each with its own offset."""
+    start, end = day_bounds(day, tz)
+    last = shifted(end, -timedelta(milliseconds=1))  # on the time line: a 25-hour day keeps its last hour
+    return start.isoformat(timespec="milliseconds"), last.isoformat(timespec="milliseconds")
+
+
 class JelouResource(VendorResource):
     """Jelou credentials (JELOU_*); the password is only ever read through EnvVar."""
 
@@ -78,9 +85,7 @@ class JelouClient(HttpVendorClient):
         self.account_days_at_once = self.concurrency
 
     def bounds(self, day: str) -> tuple[str, str]:
-        start, end = day_bounds(day, self.timezone)
-        last = shifted(end, -timedelta(milliseconds=1))  # with its own offset on a clock-change day
-        return start.isoformat(timespec="milliseconds"), last.isoformat(timespec="milliseconds")
+        return day_range(day, self.timezone)
 
     def _params(self, day: str, page: int) -> dict[str, object]:
         start, end = self.bounds(day)

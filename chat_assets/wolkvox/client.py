@@ -117,6 +117,13 @@ def records_by_day(body: bytes, zone: str = "", day_zone: str = "") -> dict[str,
     return counts
 
 
+def server_bounds(first: str, last: str, zone: str, day_zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of the days first..last (days of `day_zone`) in the server's `zone`: its wall times."""
+    server = ZoneInfo(zone)
+    start, end = day_bounds(first, day_zone)[0], day_bounds(last, day_zone)[1]
+    return start.astimezone(server), end.astimezone(server)
+
+
 def _day_of(value: str, zone: str, day_zone: str) -> str:
     """The `day_zone` day of a wall time in `zone` ('' when it is not one: only metadata counts it)."""
     try:
@@ -223,10 +230,7 @@ class WolkvoxClient(HttpVendorClient):
         self.url = self.http.url(PATH)
 
     def bounds(self, first: str, last: str | None = None) -> tuple[datetime, datetime]:
-        """[start, end) of the days first..last in the server's zone: what its wall times are."""
-        server = ZoneInfo(self.timezone)
-        start, end = day_bounds(first, self.day_zone)[0], day_bounds(last or first, self.day_zone)[1]
-        return start.astimezone(server), end.astimezone(server)
+        return server_bounds(first, last or first, self.timezone, self.day_zone)
 
     def describe(self, day: str, server: str) -> dict[str, object]:
         start, end = self.bounds(day)
