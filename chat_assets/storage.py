@@ -507,6 +507,8 @@ class RawFetch:
         self.files_dir = None if store.is_local else f"v-{self.staging_name[:16]}"
         self.existing: dict[str, dict[str, Any]] = {}
         self.existing_at: dict[str, str] = {}
+        #: Carried-over files not fetched again in this fetch (a file fetched again replaces its copy).
+        self.carried: set[str] = set()
         if keep_existing:
             previous = store.raw_manifest(provider, day, account)
             if previous and previous.get("complete"):
@@ -529,6 +531,7 @@ class RawFetch:
                     f"{self.staging_rel}/{name}", self.store.read_bytes(self.existing_at[name])
                 )
             self.files.extend(self.existing.values())
+            self.carried = set(self.existing)
         return self
 
     def reference(self, rel: str, **info: Any) -> str:
@@ -557,7 +560,15 @@ class RawFetch:
     def add(self, name: str, data: bytes, **info: Any) -> str:
         """Keep `data` as a file named after `name` (made safe and unique within the fetch: two zips
         with the same member name are both kept); returns its path once promoted (for raw_ref)."""
-        safe = self._unique(name)
+        carried = component(name.split("?", 1)[0] or name, "file name")
+        if carried in self.carried:
+            # Fetched again (`refetch`): the new bytes take the carried-over file's place. Kept beside
+            # it as `<name>-2`, every message of the file was stored twice.
+            self.carried.discard(carried)
+            self.files = [f for f in self.files if f["name"] != carried]
+            safe = carried
+        else:
+            safe = self._unique(name)
         # Bytes as received, except a credential the vendor echoed (a token in a link or an error):
         # that is replaced by *** before anything is written, and the manifest says so.
         clean = _redact_bytes(self.redact, data)

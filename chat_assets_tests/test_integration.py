@@ -227,6 +227,33 @@ def test_rerun_fetches_nothing_unless_asked_and_rewrites_identically(
     assert sim.counters()["jelou_requests"] > before
 
 
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_refetch_replaces_a_day_and_keeps_every_message_once(
+    vendor: str, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    defs, store = setup(sim, tmp_path, monkeypatch)
+    assert materialize(defs, f"group:{vendor}", DAYS[0], DAYS[1], instance=instance).success
+
+    def stored() -> list[tuple[list, int]]:
+        out = []
+        for day in DAYS:
+            ids = sorted(store.read_table("messages", day, vendor).column("message_id").to_pylist())
+            files = sum(
+                len((store.raw_manifest(vendor, day, account) or {}).get("files", []))
+                for account in store.raw_accounts(vendor, day)
+            )
+            out.append((ids, files))
+        return out
+
+    before = stored()
+    config = {"ops": {f"{vendor}__raw": {"config": {"refetch": True}}}}
+    for _ in range(2):
+        run = materialize(defs, f"group:{vendor}", DAYS[0], DAYS[1], instance=instance, run_config=config)
+        assert run.success
+        # Fetched again, stored once: the same messages and as many raw files, not one more copy.
+        assert stored() == before
+
+
 def test_wannabot_unknown_session_is_reported_and_never_blocks_the_day(
     sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
