@@ -2,8 +2,8 @@
 
 `python -m chat_assets.demo run` starts the vendor simulator on a free loopback port, writes a
 Wannabot session registry for the simulated days, materializes the last 7 complete days of every
-asset through the Dagster CLI (one run, single-run backfill policies), stops the simulator and
-prints what landed where. `python -m chat_assets.demo dev` starts the simulator, writes a Wannabot
+asset through the Dagster CLI (one run, single-run backfill policies; the days are fetched again
+if they are already stored), stops the simulator and prints what landed where. `python -m chat_assets.demo dev` starts the simulator, writes a Wannabot
 registry for the last week, switches every schedule and sensor on, and runs `dagster dev` against
 it until you stop it. `python -m chat_assets.demo check` runs `dg check defs` and `dg list defs`
 with every vendor configured (`make test` runs it).
@@ -24,6 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from chat_assets.simulator.server import VARIANTS
+from chat_assets.vendors import VENDORS
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -127,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
             "*",
             "--partition-range",
             f"{days[0]}...{days[-1]}",
+            # Fetched again even when complete: a demo of another rendering (`--variant`) in the same
+            # data dir would otherwise keep the days the last demo fetched and show nothing new.
+            "--config-json",
+            json.dumps({"ops": {f"{v.name}__raw": {"config": {"refetch": True}} for v in VENDORS}}),
         ]
         started = time.monotonic()
         result = subprocess.run(command, env=env, cwd=ROOT, capture_output=not args.verbose, text=True)
