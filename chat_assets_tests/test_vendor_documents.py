@@ -11,6 +11,7 @@ from chat_assets import schemas
 from chat_assets.jelou.normalize import normalize_one as jelou_normalize
 from chat_assets.multichat.client import MultichatClient
 from chat_assets.neoagent.normalize import normalize_one as neoagent_normalize
+from chat_assets.normalized_asset import NormalizeInput
 from chat_assets.storage import DataStore
 from chat_assets.wannabot.normalize import normalize_one as wannabot_normalize
 from chat_assets.wolkvox.normalize import normalize_one as wolkvox_normalize
@@ -112,6 +113,29 @@ def test_wannabot_document_example(store: DataStore) -> None:
     assert row["conversation_id"] == "2c1cc196f6ef3d594343711d" and row["channel"] == "web"
     assert row["text"] == "Hola usuario\n[Texto del bóton]"  # interaction text plus its buttons
     assert row["sent_at"] == datetime(2025, 10, 3, 14, 15, tzinfo=UTC)
+
+
+def test_wannabot_session_stored_twice_by_an_old_refetch_is_read_once(store: DataStore) -> None:
+    # Up to this round a refetch kept the fetched-again history beside the stored one (`<id>-2.json`).
+    info = {
+        "status": 200,
+        "session_id": "2c1cc196f6ef3d594343711d",
+        "created_at": "2025-10-03T09:15:00-05:00",
+    }
+    with store.raw_fetch("wannabot", "2025-10-03", "1afc95aa3fc15b000118d69c", {"test": True}) as fetch:
+        for _ in range(2):
+            fetch.add("2c1cc196f6ef3d594343711d.json", wannabot_doc_history(), **info)
+    manifest = store.raw_manifest("wannabot", "2025-10-03", "1afc95aa3fc15b000118d69c") or {}
+    assert [f["name"] for f in manifest["files"]] == [
+        "2c1cc196f6ef3d594343711d.json",
+        "2c1cc196f6ef3d594343711d-2.json",
+    ]
+    inp = NormalizeInput(
+        store, "wannabot", "2025-10-03", "1afc95aa3fc15b000118d69c", manifest, "America/Bogota"
+    )
+    [row] = rows(wannabot_normalize(inp)["messages"])
+    assert row["message_id"] == "2c1cc196f6ef3d594343711d:0"
+    assert row["raw_ref"].split("#")[0].endswith("2c1cc196f6ef3d594343711d-2.json")  # the newest
 
 
 def test_wannabot_cards_render_titles(store: DataStore) -> None:

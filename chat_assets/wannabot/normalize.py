@@ -6,6 +6,9 @@ comes from `interaction_data`: its `text`, plus a readable rendering of
 CARDS / LIST elements ("title — subtitle", one per line) and of buttons ("[Sí | No]"), so an
 analyst reads what the customer saw. `is_error` marks a fallback. Messages carry no time: the
 first message of a session gets the registry's `created_at`, the others a null `sent_at`.
+
+A session is read once per day even when the day's raw holds it twice: up to this round a
+`refetch` kept the fetched-again history beside the stored one (`<id>-2.json`); the newest is read.
 """
 
 from __future__ import annotations
@@ -87,8 +90,16 @@ def _element_label(elements: pa.Array) -> pa.Array:
     return pc.coalesce(pc.binary_join_element_wise(title, subtitle, " — "), title, subtitle)
 
 
+def _latest_per_session(files: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Each session's last file in fetch order (the newest), in the order the sessions first came."""
+    latest: dict[str, tuple[str, dict]] = {}
+    for rel, entry in files:
+        latest[entry.get("session_id") or rel] = (rel, entry)
+    return list(latest.values())
+
+
 def normalize_one(inp: NormalizeInput) -> dict[str, pa.Table]:
-    files = inp.files(suffix=".json")
+    files = _latest_per_session(inp.files(suffix=".json"))
     sessions = inp.read_json_documents(files, SESSION, "session history", wrap_key="messages")
     lists = canonical.as_array(sessions.column("messages"))
     try:
