@@ -505,10 +505,9 @@ class RawFetch:
         self.kept_at: str | None = None
         #: On object stores, the version folder this fetch's files are promoted into (see module doc).
         self.files_dir = None if store.is_local else f"v-{self.staging_name[:16]}"
+        #: Files carried over from the previous version and not fetched again in this fetch.
         self.existing: dict[str, dict[str, Any]] = {}
         self.existing_at: dict[str, str] = {}
-        #: Carried-over files not fetched again in this fetch (a file fetched again replaces its copy).
-        self.carried: set[str] = set()
         if keep_existing:
             previous = store.raw_manifest(provider, day, account)
             if previous and previous.get("complete"):
@@ -531,7 +530,6 @@ class RawFetch:
                     f"{self.staging_rel}/{name}", self.store.read_bytes(self.existing_at[name])
                 )
             self.files.extend(self.existing.values())
-            self.carried = set(self.existing)
         return self
 
     def reference(self, rel: str, **info: Any) -> str:
@@ -547,9 +545,8 @@ class RawFetch:
         )
         return rel
 
-    def _unique(self, name: str) -> str:
-        """A safe file name not yet used in this fetch: `report.zip`, then `report-2.zip`, ..."""
-        safe = component(name.split("?", 1)[0] or name, "file name")
+    def _unique(self, safe: str) -> str:
+        """`safe` if this fetch does not use it yet: `report.zip`, then `report-2.zip`, ..."""
         taken = {f["name"] for f in self.files} | {MANIFEST}
         stem, dot, ext = safe.rpartition(".") if "." in safe[1:] else (safe, "", "")
         candidate, n = safe, 2
@@ -560,15 +557,14 @@ class RawFetch:
     def add(self, name: str, data: bytes, **info: Any) -> str:
         """Keep `data` as a file named after `name` (made safe and unique within the fetch: two zips
         with the same member name are both kept); returns its path once promoted (for raw_ref)."""
-        carried = component(name.split("?", 1)[0] or name, "file name")
-        if carried in self.carried:
-            # Fetched again (`refetch`): the new bytes take the carried-over file's place. Kept beside
-            # it as `<name>-2`, every message of the file was stored twice.
-            self.carried.discard(carried)
-            self.files = [f for f in self.files if f["name"] != carried]
-            safe = carried
+        safe = component(name.split("?", 1)[0] or name, "file name")
+        if self.existing.pop(safe, None) is not None:
+            # Fetched again (`refetch`): the new bytes take the carried-over file's place, and count
+            # as this fetch's own from now on. Kept beside it as `<name>-2`, every message of the file
+            # was stored twice.
+            self.files = [f for f in self.files if f["name"] != safe]
         else:
-            safe = self._unique(name)
+            safe = self._unique(safe)
         # Bytes as received, except a credential the vendor echoed (a token in a link or an error):
         # that is replaced by *** before anything is written, and the manifest says so.
         clean = _redact_bytes(self.redact, data)
