@@ -5,8 +5,9 @@ Wannabot session registry for the simulated days, materializes the last 7 comple
 asset through the Dagster CLI (one run, single-run backfill policies; the days are fetched again
 if they are already stored), stops the simulator and prints what landed where.
 `python -m chat_assets.demo dev` starts the simulator, writes a Wannabot registry for the last
-week, switches every schedule and sensor on, and runs `dagster dev` against it until you stop it. `python -m chat_assets.demo check` runs `dg check defs` and `dg list defs`
-with every vendor configured (`make test` runs it).
+week, switches every schedule and sensor on, and runs `dagster dev` against it until you stop it.
+`python -m chat_assets.demo check` runs `dg check defs` and `dg list defs` with every vendor
+configured (`make test` runs it).
 """
 
 from __future__ import annotations

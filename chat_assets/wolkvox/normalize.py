@@ -3,10 +3,11 @@
 Roles: `from` CUSTOMER is the customer; AGENT with `chat_bot` as sender name is the bot; any
 other AGENT is a human agent. `date` is local time in the zone recorded at fetch time
 (WOLKVOX_TIMEZONE); days are the project's (CHAT_ASSETS_TIMEZONE), so with the server in another
-zone a day's conversations are those with a message in the project's day. `feeling` becomes `provider_sentiment`. Attachments: a `data:...;base64,`
-blob becomes an image (or file) with no text (the blob stays in raw only); a bare URL or an HTML
-anchor becomes image / audio / video / file / location by its extension, the URL in `media_url`
-and only the anchor's link text (or a maps link's coordinates) in `text`.
+zone a day's conversations are those with a message in the project's day. `feeling` becomes
+`provider_sentiment`. Attachments: a `data:...;base64,` blob becomes an image (or file) with no
+text (the blob stays in raw only); a bare URL or an HTML anchor becomes image / audio / video /
+file / location by its extension, the URL in `media_url` and only the anchor's link text (or a
+maps link's coordinates) in `text`.
 
 A conversation appears once in the warehouse: within a day it is kept once even when two
 windows return it; across days, a conversation that started before this day and is also in
